@@ -1,0 +1,114 @@
+//! This process's node in the cluster: the NodeServer that accepts peers
+//! (and refuses those without the cookie), and a feed of session events that
+//! is logged here and watched by the seed dialer.
+
+use std::net::TcpListener;
+
+use anyhow::{Context, bail};
+use ractor::{Actor, ActorRef};
+use ractor_cluster::node::NodeServerSessionInformation;
+use ractor_cluster::{NodeEventSubscription, NodeServer, NodeServerMessage};
+use tokio::sync::broadcast;
+
+/// Frames larger than this close the whole node connection. Requests are
+/// capped at the HTTP body limit and replies at the output cap (both well
+/// under 1 MiB), so this bound is never approached by honest traffic.
+pub const MAX_FRAME_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A change of a session with another node.
+#[derive(Debug, Clone)]
+pub enum SessionEvent {
+    Opened { peer: String, inbound: bool },
+    Authenticated { peer: String, inbound: bool },
+    Disconnected { peer: String, inbound: bool },
+}
+
+pub struct ClusterNode {
+    pub server: ActorRef<NodeServerMessage>,
+    pub events: broadcast::Sender<SessionEvent>,
+}
+
+/// Starts the node server on `port` under `name`.
+pub async fn start(name: &str, ip: &str, port: u16, cookie: &str) -> anyhow::Result<ClusterNode> {
+    // ractor_cluster binds in the background; check first so a taken port
+    // stops the process with a clear message.
+    if let Err(error) = TcpListener::bind(("0.0.0.0", port)) {
+        bail!(
+            "cannot listen on cluster port {port} (CLUSTER_PORT): {error}; is another node running there?"
+        );
+    }
+    let server = NodeServer::new(
+        port,
+        cookie.to_string(),
+        name.to_string(),
+        ip.to_string(),
+        None,
+        None,
+    )
+    .with_max_inbound_frame_size(MAX_FRAME_BYTES);
+    let (server, _) = Actor::spawn(None, server, ())
+        .await
+        .context("cannot start the cluster node server")?;
+    let (events, _) = broadcast::channel(256);
+    server
+        .cast(NodeServerMessage::SubscribeToEvents {
+            id: "braindrill-membership".into(),
+            subscription: Box::new(Forwarder {
+                events: events.clone(),
+            }),
+        })
+        .context("cannot subscribe to cluster events")?;
+    let mut log = events.subscribe();
+    tokio::spawn(async move {
+        while let Ok(event) = log.recv().await {
+            match event {
+                SessionEvent::Opened { peer, inbound } => {
+                    tracing::debug!(%peer, inbound, "cluster session opened");
+                }
+                SessionEvent::Authenticated { peer, inbound } => {
+                    tracing::info!(%peer, inbound, "node joined the cluster");
+                }
+                SessionEvent::Disconnected { peer, inbound } => {
+                    tracing::info!(%peer, inbound, "node left the cluster");
+                }
+            }
+        }
+    });
+    tracing::info!(node = name, port, "cluster node listening");
+    Ok(ClusterNode { server, events })
+}
+
+struct Forwarder {
+    events: broadcast::Sender<SessionEvent>,
+}
+
+fn peer(session: &NodeServerSessionInformation) -> String {
+    session
+        .peer_name
+        .as_ref()
+        .map(|name| name.name.clone())
+        .unwrap_or_else(|| session.peer_addr.clone())
+}
+
+impl NodeEventSubscription for Forwarder {
+    fn node_session_opened(&self, session: NodeServerSessionInformation) {
+        let _ = self.events.send(SessionEvent::Opened {
+            peer: peer(&session),
+            inbound: session.is_server,
+        });
+    }
+
+    fn node_session_disconnected(&self, session: NodeServerSessionInformation) {
+        let _ = self.events.send(SessionEvent::Disconnected {
+            peer: peer(&session),
+            inbound: session.is_server,
+        });
+    }
+
+    fn node_session_authenticated(&self, session: NodeServerSessionInformation) {
+        let _ = self.events.send(SessionEvent::Authenticated {
+            peer: peer(&session),
+            inbound: session.is_server,
+        });
+    }
+}

@@ -1,0 +1,502 @@
+//! Typed settings, loaded once at start from layered sources.
+//!
+//! Layers, later ones win: `config/default.toml` (compiled into the binary, so
+//! it runs from anywhere), an optional file given with `--config`, the
+//! original braindrill's environment variables (`CLUSTER_IP`, `HTTP_PORT`,
+//! ...), and any key as `BRAINDRILL__SECTION__KEY`. A setting that does not
+//! parse or does not make sense stops the process with a message naming the
+//! key and the problem.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::sandbox::{Language, Limits};
+
+const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
+
+/// The original's environment variables and the keys they set.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("CLUSTER_IP", "cluster.ip"),
+    ("CLUSTER_PORT", "cluster.port"),
+    ("CLUSTER_ROLE", "role"),
+    ("SEED_IP", "cluster.seed_ip"),
+    ("SEED_PORT", "cluster.seed_port"),
+    ("CLUSTER_COOKIE", "cluster.cookie"),
+    ("NODE_NAME", "cluster.node_name"),
+    ("HTTP_HOST", "http.host"),
+    ("HTTP_PORT", "http.port"),
+    ("WORKERS_PER_NODE", "worker.workers_per_node"),
+    ("LOAD_BALANCERS", "master.load_balancers"),
+    ("DOCKER_SOCKET", "sandbox.docker_socket"),
+];
+
+/// What this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// HTTP gateway and load balancers; executes nothing itself.
+    Master,
+    /// Router and worker actors; runs code in Docker.
+    Worker,
+    /// Master and worker in one process.
+    Standalone,
+}
+
+impl Role {
+    pub fn runs_master(self) -> bool {
+        matches!(self, Role::Master | Role::Standalone)
+    }
+
+    pub fn runs_worker(self) -> bool {
+        matches!(self, Role::Worker | Role::Standalone)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Master => "master",
+            Role::Worker => "worker",
+            Role::Standalone => "standalone",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Set by `CLUSTER_ROLE` or the subcommand; standalone when neither is.
+    pub role: Option<Role>,
+    pub cluster: ClusterSettings,
+    pub http: HttpSettings,
+    pub master: MasterSettings,
+    pub worker: WorkerSettings,
+    pub sandbox: SandboxSettings,
+    pub languages: BTreeMap<String, LanguageSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterSettings {
+    pub ip: String,
+    pub port: u16,
+    pub seed_ip: String,
+    pub seed_port: u16,
+    pub cookie: String,
+    pub node_name: String,
+    pub redial_initial_ms: u64,
+    pub redial_max_ms: u64,
+    pub ping_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    pub host: String,
+    pub port: u16,
+    pub max_body_bytes: usize,
+    pub deadline_margin_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MasterSettings {
+    pub load_balancers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerSettings {
+    pub workers_per_node: usize,
+    pub queue_capacity: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SandboxSettings {
+    pub docker_socket: String,
+    pub docker_timeout_s: u64,
+    pub limits: LimitSettings,
+}
+
+/// Limits as written in settings; every field optional so that a language
+/// can override only some of them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub timeout_ms: Option<u64>,
+    pub compile_timeout_ms: Option<u64>,
+    pub memory_mb: Option<u64>,
+    pub output_bytes: Option<usize>,
+    pub cpus: Option<f64>,
+    pub pids: Option<i64>,
+    pub nofile: Option<i64>,
+    pub file_size_mb: Option<u64>,
+    pub scratch_mb: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageSettings {
+    pub image: String,
+    pub file: String,
+    pub run: Vec<String>,
+    #[serde(default)]
+    pub compile: Option<Vec<String>>,
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+impl Settings {
+    /// Loads the layers and validates the result. `env` is the process
+    /// environment as pairs (a parameter so that tests need not mutate the
+    /// real one).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Settings> {
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_SETTINGS,
+            config::FileFormat::Toml,
+        ));
+        if let Some(path) = file {
+            if !path.exists() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            builder = builder.add_source(config::File::from(path));
+        }
+        let prefixed: BTreeMap<String, String> = env
+            .iter()
+            .filter(|(key, _)| key.starts_with("BRAINDRILL__"))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("BRAINDRILL")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(prefixed.into_iter().collect())),
+        );
+        for (variable, key) in ENV_ALIASES {
+            if let Some(value) = env.get(*variable) {
+                let value = if *key == "role" {
+                    value.to_lowercase()
+                } else {
+                    value.clone()
+                };
+                builder = builder
+                    .set_override(*key, value)
+                    .with_context(|| format!("environment variable {variable}"))?;
+            }
+        }
+        let settings: Settings = builder
+            .build()
+            .context("invalid configuration")?
+            .try_deserialize()
+            .map_err(|error| anyhow::anyhow!("invalid configuration: {error}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.cluster.cookie.trim().is_empty() {
+            bail!("invalid configuration: cluster.cookie must not be empty");
+        }
+        if self.cluster.port == 0 {
+            bail!("invalid configuration: cluster.port must be a port number above 0");
+        }
+        if self.cluster.redial_initial_ms == 0
+            || self.cluster.redial_max_ms < self.cluster.redial_initial_ms
+        {
+            bail!(
+                "invalid configuration: cluster.redial_initial_ms must be above 0 and at most cluster.redial_max_ms"
+            );
+        }
+        if self.master.load_balancers == 0 {
+            bail!("invalid configuration: master.load_balancers must be at least 1");
+        }
+        if self.worker.workers_per_node == 0 {
+            bail!("invalid configuration: worker.workers_per_node must be at least 1");
+        }
+        if self.http.max_body_bytes == 0 {
+            bail!("invalid configuration: http.max_body_bytes must be at least 1");
+        }
+        if self.languages.is_empty() {
+            bail!("invalid configuration: languages must name at least one language");
+        }
+        self.languages()?;
+        Ok(())
+    }
+
+    /// The global limits with nothing left unset.
+    pub fn default_limits(&self) -> anyhow::Result<Limits> {
+        resolve_limits("sandbox.limits", &self.sandbox.limits, None)
+    }
+
+    /// Every configured language with its limits resolved.
+    pub fn languages(&self) -> anyhow::Result<Vec<Language>> {
+        let defaults = self.default_limits()?;
+        self.languages
+            .iter()
+            .map(|(name, language)| {
+                let key = format!("languages.{name}");
+                if language.image.trim().is_empty() {
+                    bail!("invalid configuration: {key}.image must not be empty");
+                }
+                if language.run.is_empty() {
+                    bail!("invalid configuration: {key}.run must name a command");
+                }
+                if language.compile.as_ref().is_some_and(Vec::is_empty) {
+                    bail!("invalid configuration: {key}.compile must name a command when set");
+                }
+                let file = language.file.as_str();
+                if file.is_empty() || file.contains('/') || file.starts_with('.') {
+                    bail!(
+                        "invalid configuration: {key}.file must be a plain file name, got {file:?}"
+                    );
+                }
+                Ok(Language {
+                    name: name.clone(),
+                    image: language.image.clone(),
+                    file: language.file.clone(),
+                    run: language.run.clone(),
+                    compile: language.compile.clone(),
+                    limits: resolve_limits(
+                        &format!("{key}.limits"),
+                        &language.limits,
+                        Some(&defaults),
+                    )?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn role(&self) -> Role {
+        self.role.unwrap_or(Role::Standalone)
+    }
+
+    /// This node's name in the cluster: unique per node, stable across a
+    /// restart of the same node (so it can sweep what it left behind). By
+    /// default role, host name and cluster port: distinct for replicas of a
+    /// compose service (each has its own host name) and for several
+    /// processes on one host (each has its own port).
+    pub fn node_name(&self) -> String {
+        if !self.cluster.node_name.trim().is_empty() {
+            return self.cluster.node_name.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_string())
+            .ok()
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| self.cluster.ip.clone());
+        format!("{}-{}-{}", self.role().as_str(), host, self.cluster.port)
+    }
+
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_millis(self.cluster.ping_timeout_ms)
+    }
+}
+
+fn resolve_limits(
+    key: &str,
+    given: &LimitSettings,
+    defaults: Option<&Limits>,
+) -> anyhow::Result<Limits> {
+    fn pick<T: Copy>(
+        key: &str,
+        field: &str,
+        given: Option<T>,
+        default: Option<T>,
+    ) -> anyhow::Result<T> {
+        given
+            .or(default)
+            .with_context(|| format!("invalid configuration: {key}.{field} is missing"))
+    }
+    let d = defaults;
+    let limits = Limits {
+        timeout: Duration::from_millis(pick(
+            key,
+            "timeout_ms",
+            given.timeout_ms,
+            d.map(|d| d.timeout.as_millis() as u64),
+        )?),
+        compile_timeout: Duration::from_millis(pick(
+            key,
+            "compile_timeout_ms",
+            given.compile_timeout_ms,
+            d.map(|d| d.compile_timeout.as_millis() as u64),
+        )?),
+        memory_bytes: pick(
+            key,
+            "memory_mb",
+            given.memory_mb.map(mib),
+            d.map(|d| d.memory_bytes),
+        )?,
+        output_bytes: pick(
+            key,
+            "output_bytes",
+            given.output_bytes,
+            d.map(|d| d.output_bytes),
+        )?,
+        cpus: pick(key, "cpus", given.cpus, d.map(|d| d.cpus))?,
+        pids: pick(key, "pids", given.pids, d.map(|d| d.pids))?,
+        nofile: pick(key, "nofile", given.nofile, d.map(|d| d.nofile))?,
+        file_size_bytes: pick(
+            key,
+            "file_size_mb",
+            given.file_size_mb.map(mib),
+            d.map(|d| d.file_size_bytes),
+        )?,
+        scratch_bytes: pick(
+            key,
+            "scratch_mb",
+            given.scratch_mb.map(mib),
+            d.map(|d| d.scratch_bytes),
+        )?,
+    };
+    limits
+        .check()
+        .map_err(|problem| anyhow::anyhow!("invalid configuration: {key}.{problem}"))?;
+    Ok(limits)
+}
+
+fn mib(value: u64) -> u64 {
+    value * 1024 * 1024
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_original() {
+        let settings = Settings::load(None, env(&[])).expect("defaults load");
+        assert_eq!(settings.cluster.port, 1600);
+        assert_eq!(settings.http.host, "0.0.0.0");
+        assert_eq!(settings.http.port, 8080);
+        assert_eq!(settings.worker.workers_per_node, 32);
+        assert_eq!(settings.master.load_balancers, 3);
+        assert_eq!(settings.role(), Role::Standalone);
+        let names: Vec<String> = settings
+            .languages()
+            .expect("languages resolve")
+            .into_iter()
+            .map(|language| language.name)
+            .collect();
+        for name in ["java", "javascript", "perl", "php", "python", "ruby"] {
+            assert!(names.contains(&name.to_string()), "{name} missing");
+        }
+        let limits = settings.default_limits().expect("limits");
+        assert_eq!(limits.timeout, Duration::from_secs(3));
+        assert_eq!(limits.output_bytes, 409_600);
+        assert_eq!(limits.pids, 64);
+    }
+
+    #[test]
+    fn original_environment_variables_override_the_file() {
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("CLUSTER_IP", "10.1.2.3"),
+                ("CLUSTER_PORT", "1700"),
+                ("CLUSTER_ROLE", "WORKER"),
+                ("SEED_IP", "10.9.9.9"),
+                ("SEED_PORT", "1800"),
+                ("HTTP_HOST", "127.0.0.1"),
+                ("HTTP_PORT", "9090"),
+                ("CLUSTER_COOKIE", "s3cret"),
+                ("WORKERS_PER_NODE", "4"),
+                ("LOAD_BALANCERS", "5"),
+                ("BRAINDRILL__SANDBOX__LIMITS__TIMEOUT_MS", "5000"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(settings.cluster.ip, "10.1.2.3");
+        assert_eq!(settings.cluster.port, 1700);
+        assert_eq!(settings.role(), Role::Worker);
+        assert_eq!(settings.cluster.seed_ip, "10.9.9.9");
+        assert_eq!(settings.cluster.seed_port, 1800);
+        assert_eq!(settings.http.host, "127.0.0.1");
+        assert_eq!(settings.http.port, 9090);
+        assert_eq!(settings.cluster.cookie, "s3cret");
+        assert_eq!(settings.worker.workers_per_node, 4);
+        assert_eq!(settings.master.load_balancers, 5);
+        assert_eq!(
+            settings.default_limits().expect("limits").timeout,
+            Duration::from_secs(5)
+        );
+        let name = settings.node_name();
+        assert!(
+            name.starts_with("worker-") && name.ends_with("-1700"),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_languages_inherit_limits() {
+        let dir = std::env::temp_dir().join(format!("braindrill-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("custom.toml");
+        std::fs::write(
+            &path,
+            r#"
+[http]
+port = 18080
+[sandbox.limits]
+memory_mb = 32
+[languages.lua]
+image = "example/lua:5.4"
+file = "main.lua"
+run = ["lua", "main.lua"]
+limits = { timeout_ms = 1500 }
+"#,
+        )
+        .expect("write file");
+        let settings = Settings::load(Some(&path), env(&[("HTTP_PORT", "18081")])).expect("loads");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+        assert_eq!(settings.http.port, 18081, "environment wins over the file");
+        let lua = settings
+            .languages()
+            .expect("languages")
+            .into_iter()
+            .find(|language| language.name == "lua")
+            .expect("lua configured");
+        assert_eq!(lua.limits.timeout, Duration::from_millis(1500));
+        assert_eq!(lua.limits.memory_bytes, 32 * 1024 * 1024);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let error = Settings::load(None, env(&[("CLUSTER_PORT", "sixteen")]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(error.contains("cluster.port"), "{error}");
+
+        let error = Settings::load(None, env(&[("WORKERS_PER_NODE", "0")]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(error.contains("worker.workers_per_node"), "{error}");
+
+        let error = Settings::load(None, env(&[("CLUSTER_ROLE", "boss")]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(error.contains("role"), "{error}");
+
+        let error = Settings::load(
+            None,
+            env(&[("BRAINDRILL__SANDBOX__LIMITS__MEMORY_MB", "1")]),
+        )
+        .expect_err("must fail")
+        .to_string();
+        assert!(error.contains("memory"), "{error}");
+
+        let error = Settings::load(Some(Path::new("/nonexistent/braindrill.toml")), env(&[]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(error.contains("does not exist"), "{error}");
+    }
+}

@@ -1,0 +1,15 @@
+//! braindrill: a distributed remote code execution engine.
+//!
+//! A request enters the [`master`] (HTTP gateway, load balancers), crosses
+//! the [`cluster`] as a [`protocol`] message to a [`worker`] node, whose
+//! actors run it in the [`sandbox`] (single-use Docker containers).
+//! [`configuration`] loads the settings and [`startup`] assembles a node.
+
+pub mod cluster;
+pub mod configuration;
+pub mod master;
+pub mod protocol;
+pub mod sandbox;
+pub mod startup;
+pub mod telemetry;
+pub mod worker;

@@ -1,0 +1,332 @@
+//! The HTTP gateway: the original's `POST /lang/{language}` (code in, plain
+//! text out), plus `GET /health` and `GET /ready`. It checks the request,
+//! hands it to a load balancer (round robin over the pool) and turns the
+//! answer into a status code and text. Every answer is definite: a limit
+//! that was hit gets the original's message, an engine fault a specific one.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::future::join_all;
+use ractor::ActorRef;
+use ractor::rpc::CallResult;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::load_balancer::{BALANCER_GRACE, LoadBalancerMessage, RouteError, Routed};
+use super::routing::NodeTable;
+use crate::protocol::{ExecutionFailure, ExecutionRequest, PingRequest, RouterMessage, Wire};
+use crate::sandbox::{Language, SourceFile, Status};
+
+pub const TIMEOUT_MESSAGE: &str = "The process was aborted because it exceeded the timeout";
+pub const MEMORY_MESSAGE: &str = "The process was aborted because it exceeded the memory usage";
+pub const OUTPUT_MESSAGE: &str =
+    "the code is generating too large output, try reducing logs or printing";
+
+/// What every handler shares.
+pub struct Gateway {
+    pub balancers: Vec<ActorRef<LoadBalancerMessage>>,
+    pub table: Arc<NodeTable>,
+    pub languages: Arc<BTreeMap<String, Language>>,
+    pub max_body_bytes: usize,
+    pub deadline_margin: Duration,
+    pub ping_timeout: Duration,
+    pub next_balancer: AtomicUsize,
+}
+
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/lang/{language}", post(execute_plain))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .fallback(not_found)
+        // The body limit is enforced by the handler, with its own message.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(gateway)
+}
+
+async fn execute_plain(
+    State(gateway): State<Arc<Gateway>>,
+    Path(language_name): Path<String>,
+    body: Body,
+) -> Response {
+    let Some(language) = gateway.languages.get(&language_name) else {
+        let supported: Vec<&str> = gateway.languages.keys().map(String::as_str).collect();
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unsupported language: {language_name} (supported: {})",
+                supported.join(", ")
+            ),
+        );
+    };
+    let code = match read_code(body, gateway.max_body_bytes).await {
+        Ok(code) => code,
+        Err(response) => return response,
+    };
+    let deadline_after = gateway.deadline_for(language);
+    let request = ExecutionRequest {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        language: language_name,
+        files: vec![SourceFile {
+            name: language.file.clone(),
+            content: code,
+        }],
+        stdin: String::new(),
+        args: Vec::new(),
+    };
+    let execution_id = request.execution_id.clone();
+    let routed = gateway.route(request, deadline_after).await;
+    let mut response = plain_answer(routed, deadline_after);
+    set_header(&mut response, "x-braindrill-execution-id", &execution_id);
+    response
+}
+
+async fn read_code(body: Body, limit: usize) -> Result<String, Response> {
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            return Err(if too_large {
+                text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the code is larger than the limit of {limit} bytes"),
+                )
+            } else {
+                text(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the request body: {error}"),
+                )
+            });
+        }
+    };
+    if bytes.is_empty() {
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            "the request body is empty: send the code to run as the body",
+        ));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|error| {
+        text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the request body is not valid UTF-8 (invalid byte at offset {})",
+                error.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+impl Gateway {
+    /// How long a request may take: the language's time limits plus a margin
+    /// for container set-up and the cluster hop.
+    fn deadline_for(&self, language: &Language) -> Duration {
+        let compile = if language.compile.is_some() {
+            language.limits.compile_timeout
+        } else {
+            Duration::ZERO
+        };
+        language.limits.timeout + compile + self.deadline_margin
+    }
+
+    async fn route(
+        &self,
+        request: ExecutionRequest,
+        deadline_after: Duration,
+    ) -> Result<Routed, RouteError> {
+        // Say "no worker" at once rather than after a timeout.
+        if self.table.routers().is_empty() {
+            return Err(RouteError::NoWorker);
+        }
+        let index = self.next_balancer.fetch_add(1, Ordering::Relaxed) % self.balancers.len();
+        let balancer = &self.balancers[index];
+        let deadline = Instant::now() + deadline_after;
+        match balancer
+            .call(
+                |port| LoadBalancerMessage::Route(request, deadline, port),
+                Some(deadline_after + BALANCER_GRACE),
+            )
+            .await
+        {
+            Ok(CallResult::Success(result)) => result,
+            Ok(CallResult::Timeout) => Err(RouteError::DeadlineExceeded),
+            Ok(CallResult::SenderError) | Err(_) => Err(RouteError::Failed(
+                ExecutionFailure::WorkerCrashed("the load balancer stopped".into()),
+            )),
+        }
+    }
+}
+
+/// The original's contract: stdout if not empty, else stderr; the original's
+/// message for a limit that was hit.
+fn plain_answer(routed: Result<Routed, RouteError>, deadline: Duration) -> Response {
+    let routed = match routed {
+        Ok(routed) => routed,
+        Err(error) => return route_error(error, deadline),
+    };
+    let outcome = &routed.executed.outcome;
+    let step = outcome.run.as_ref().or(outcome.compile.as_ref());
+    let output = |step: Option<&crate::sandbox::StepOutcome>| {
+        step.map(|step| {
+            if step.stdout.is_empty() {
+                step.stderr.clone()
+            } else {
+                step.stdout.clone()
+            }
+        })
+        .unwrap_or_default()
+    };
+    let (status, body) = match outcome.status {
+        Status::Ok | Status::RuntimeError | Status::CompileError => (StatusCode::OK, output(step)),
+        Status::Timeout => (StatusCode::OK, TIMEOUT_MESSAGE.to_string()),
+        Status::MemoryLimit => (StatusCode::OK, MEMORY_MESSAGE.to_string()),
+        Status::OutputLimit => (StatusCode::OK, OUTPUT_MESSAGE.to_string()),
+        Status::InternalError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "internal error: {}",
+                outcome.error.as_deref().unwrap_or("the engine failed")
+            ),
+        ),
+    };
+    let mut response = text(status, body);
+    let status_name = serde_json::to_value(outcome.status)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_default();
+    set_header(&mut response, "x-braindrill-status", &status_name);
+    set_header(&mut response, "x-braindrill-node", &routed.executed.node);
+    if let Some(code) = step.and_then(|step| step.exit_code) {
+        set_header(&mut response, "x-braindrill-exit-code", &code.to_string());
+    }
+    if routed.retried {
+        set_header(&mut response, "x-braindrill-retried", "true");
+    }
+    response
+}
+
+fn route_error(error: RouteError, deadline: Duration) -> Response {
+    match error {
+        RouteError::NoWorker => text(StatusCode::SERVICE_UNAVAILABLE, "no worker node available"),
+        RouteError::DeadlineExceeded => text(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "no answer from a worker node within the deadline of {} ms",
+                deadline.as_millis()
+            ),
+        ),
+        RouteError::Failed(ExecutionFailure::UnsupportedLanguage {
+            language,
+            supported,
+        }) => text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unsupported language: {language} (supported: {})",
+                supported.join(", ")
+            ),
+        ),
+        RouteError::Failed(failure @ ExecutionFailure::InvalidSubmission(_)) => {
+            text(StatusCode::BAD_REQUEST, failure.to_string())
+        }
+        RouteError::Failed(ExecutionFailure::Busy { .. }) => {
+            let mut response = text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "every worker node is busy: retry later",
+            );
+            set_header(&mut response, header::RETRY_AFTER.as_str(), "1");
+            response
+        }
+        RouteError::Failed(failure @ ExecutionFailure::WorkerCrashed(_)) => {
+            text(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
+        }
+        RouteError::Failed(failure @ ExecutionFailure::Rejected(_)) => {
+            text(StatusCode::BAD_GATEWAY, failure.to_string())
+        }
+        error @ RouteError::Protocol { .. } => text(StatusCode::BAD_GATEWAY, error.to_string()),
+    }
+}
+
+async fn health() -> Response {
+    text(StatusCode::OK, "ok")
+}
+
+/// Ready when at least one worker node answers a ping and can run code.
+async fn ready(State(gateway): State<Arc<Gateway>>) -> Response {
+    let routers = gateway.table.routers();
+    let ping_timeout = gateway.ping_timeout;
+    let pings = routers.iter().map(|router| async move {
+        match router
+            .call(
+                |port| RouterMessage::Ping(Wire::new(PingRequest {}), port),
+                Some(ping_timeout),
+            )
+            .await
+        {
+            Ok(CallResult::Success(Wire(Ok(reply)))) => json!({
+                "node": reply.node,
+                "ready": reply.ready,
+                "problem": reply.problem,
+                "workers": reply.workers,
+                "busy": reply.busy,
+                "queued": reply.queued,
+            }),
+            Ok(CallResult::Success(Wire(Err(fault)))) => {
+                json!({ "router": router.get_id().to_string(), "ready": false, "problem": fault.to_string() })
+            }
+            _ => json!({ "router": router.get_id().to_string(), "ready": false, "problem": "no answer to a ping" }),
+        }
+    });
+    let nodes = join_all(pings).await;
+    let ready = nodes.iter().any(|node| node["ready"] == true);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let reason = if routers.is_empty() {
+        Some("no worker node available")
+    } else if !ready {
+        Some("no worker node can run code")
+    } else {
+        None
+    };
+    (
+        status,
+        axum::Json(json!({ "ready": ready, "reason": reason, "nodes": nodes })),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    text(
+        StatusCode::NOT_FOUND,
+        "not found: use POST /lang/{language}, GET /health or GET /ready",
+    )
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    (status, headers, body.into()).into_response()
+}
+
+fn set_header(response: &mut Response, name: &str, value: &str) {
+    if let (Ok(name), Ok(value)) = (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        response.headers_mut().insert(name, value);
+    }
+}

@@ -1,0 +1,141 @@
+//! Load balancers: the master's actors that carry an execution to a worker
+//! node and bring back its answer, with a deadline on every cross-node call
+//! (ractor_cluster drops what it cannot decode, so a call without one could
+//! wait forever). A node that is lost mid-call is replaced by another once:
+//! executions have no side effects outside their sandbox, so a retry is safe.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor_cluster::RactorMessage;
+use tokio::time::Instant;
+
+use super::routing::NodeTable;
+use crate::protocol::{Executed, ExecutionFailure, ExecutionRequest, RouterMessage, Wire};
+
+pub struct LoadBalancer;
+
+#[derive(RactorMessage)]
+pub enum LoadBalancerMessage {
+    /// Run `request` somewhere in the cluster before `deadline`.
+    Route(ExecutionRequest, Instant, RpcReplyPort<RouteResult>),
+}
+
+pub type RouteResult = Result<Routed, RouteError>;
+
+/// An execution that ran on a worker node.
+#[derive(Debug)]
+pub struct Routed {
+    pub executed: Executed,
+    /// Whether a first node was lost and the execution ran again elsewhere.
+    pub retried: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error("no worker node available")]
+    NoWorker,
+    #[error("no answer from a worker node before the deadline")]
+    DeadlineExceeded,
+    #[error(transparent)]
+    Failed(#[from] ExecutionFailure),
+    #[error("worker node {node} answered in a way this master cannot read: {reason}")]
+    Protocol { node: String, reason: String },
+}
+
+impl Actor for LoadBalancer {
+    type Msg = LoadBalancerMessage;
+    type State = Arc<NodeTable>;
+    type Arguments = Arc<NodeTable>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        table: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(table)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        table: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let LoadBalancerMessage::Route(request, deadline, reply) = message;
+        let table = table.clone();
+        // Each execution waits in its own task, so one balancer carries many.
+        tokio::spawn(async move {
+            let _ = reply.send(route(&table, request, deadline).await);
+        });
+        Ok(())
+    }
+}
+
+/// Sends `request` to the least loaded router; on losing that node (or on
+/// its being full), tries one other node.
+pub async fn route(
+    table: &Arc<NodeTable>,
+    request: ExecutionRequest,
+    deadline: Instant,
+) -> RouteResult {
+    let mut tried = Vec::new();
+    let mut last_error = RouteError::NoWorker;
+    for attempt in 0..2 {
+        let Some(router) = table.pick(&tried) else {
+            return Err(last_error);
+        };
+        let router_id = router.get_id();
+        tried.push(router_id);
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(RouteError::DeadlineExceeded);
+        }
+        let _in_flight = table.begin(router_id);
+        let message = request.clone();
+        let answer = router
+            .call(
+                |port| RouterMessage::Execute(Wire::new(message), port),
+                Some(remaining),
+            )
+            .await;
+        match answer {
+            Ok(CallResult::Success(Wire(Ok(Ok(executed))))) => {
+                return Ok(Routed {
+                    executed,
+                    retried: attempt > 0,
+                });
+            }
+            Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::Busy { node }))))) => {
+                tracing::info!(%node, "worker node is full; trying another");
+                last_error = RouteError::Failed(ExecutionFailure::Busy { node });
+            }
+            Ok(CallResult::Success(Wire(Ok(Err(failure))))) => {
+                if let ExecutionFailure::Rejected(reason) = &failure {
+                    tracing::error!(router = %router_id, %reason, "a worker node refused this master's message; is it another version?");
+                }
+                return Err(RouteError::Failed(failure));
+            }
+            Ok(CallResult::Success(Wire(Err(fault)))) => {
+                tracing::error!(router = %router_id, %fault, "a worker node answered in a protocol this master cannot read; it gets no more work");
+                table.mark_incompatible(router_id);
+                last_error = RouteError::Protocol {
+                    node: router_id.to_string(),
+                    reason: fault.to_string(),
+                };
+            }
+            Ok(CallResult::Timeout) => return Err(RouteError::DeadlineExceeded),
+            Ok(CallResult::SenderError) | Err(_) => {
+                tracing::warn!(router = %router_id, execution_id = %request.execution_id, "lost the worker node during the execution; retrying elsewhere");
+                last_error = RouteError::NoWorker;
+            }
+        }
+    }
+    Err(last_error)
+}
+
+/// A small safety margin so that the balancer's own answer (deadline
+/// exceeded) arrives before the gateway gives up on the balancer.
+pub const BALANCER_GRACE: Duration = Duration::from_millis(500);

@@ -1,0 +1,7 @@
+//! The master: an HTTP [`gateway`] in front of a pool of [`load_balancer`]
+//! actors, which send each execution to a worker node's router chosen by
+//! [`routing`] from the cluster-wide router group.
+
+pub mod gateway;
+pub mod load_balancer;
+pub mod routing;

@@ -1,0 +1,80 @@
+//! The messages between a master's load balancers and a worker node's
+//! router. Only two calls cross nodes: `Execute` and `Ping`; their variant
+//! names are part of the wire format (ractor_cluster routes by name).
+
+use ractor::RpcReplyPort;
+use ractor_cluster::RactorClusterMessage;
+use serde::{Deserialize, Serialize};
+
+use super::Wire;
+use crate::sandbox::{Outcome, SourceFile};
+
+/// The process group every worker node's router joins; load balancers find
+/// routers through it (the original's receptionist `ServiceKey`).
+pub const ROUTER_GROUP: &str = "braindrill.routers";
+
+/// The messages a worker node's router answers.
+#[derive(RactorClusterMessage)]
+pub enum RouterMessage {
+    /// Run one execution and answer with its outcome.
+    #[rpc]
+    Execute(Wire<ExecutionRequest>, RpcReplyPort<Wire<ExecutionReply>>),
+    /// Heartbeat and readiness: can this node run code, and how busy is it.
+    #[rpc]
+    Ping(Wire<PingRequest>, RpcReplyPort<Wire<PingReply>>),
+}
+
+/// `StartExecution` of the original: what to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRequest {
+    pub execution_id: String,
+    pub language: String,
+    /// The files; the first is the entry point.
+    pub files: Vec<SourceFile>,
+    pub stdin: String,
+    pub args: Vec<String>,
+}
+
+/// The answer to [`ExecutionRequest`].
+pub type ExecutionReply = Result<Executed, ExecutionFailure>;
+
+/// An execution that ran (whatever its status).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Executed {
+    pub outcome: Outcome,
+    /// The worker node that ran it.
+    pub node: String,
+}
+
+/// Why a worker node did not run an execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ExecutionFailure {
+    #[error("unsupported language: {language}")]
+    UnsupportedLanguage {
+        language: String,
+        supported: Vec<String>,
+    },
+    #[error("invalid submission: {0}")]
+    InvalidSubmission(String),
+    #[error("worker node {node} is busy: all its workers and its queue are full")]
+    Busy { node: String },
+    #[error("the worker running the execution crashed: {0}")]
+    WorkerCrashed(String),
+    #[error("the worker node refused the message: {0}")]
+    Rejected(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PingRequest {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PingReply {
+    pub node: String,
+    /// Whether the node can run code (its Docker engine answers).
+    pub ready: bool,
+    /// Why it cannot, when it cannot.
+    pub problem: Option<String>,
+    pub workers: usize,
+    pub busy: usize,
+    pub queued: usize,
+}

@@ -1,0 +1,47 @@
+//! A thin handle on the Docker Engine: the connection (pinned to API 1.41,
+//! which this engine speaks; bollard defaults to a newer one) and the labels
+//! every object the sandbox creates carries, so that leftovers can be swept.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use bollard::{ClientVersion, Docker};
+
+/// Label on every container and volume braindrill creates.
+pub const ENGINE_LABEL: &str = "braindrill.engine";
+/// Value of [`ENGINE_LABEL`].
+pub const ENGINE_NAME: &str = "braindrill";
+/// Label naming the node that created the object.
+pub const NODE_LABEL: &str = "braindrill.node";
+/// Label naming the execution the object serves.
+pub const EXECUTION_LABEL: &str = "braindrill.execution";
+
+const API_VERSION: ClientVersion = ClientVersion {
+    major_version: 1,
+    minor_version: 41,
+};
+
+/// Connects to the engine at `socket` (a path, or `unix://path`). Connecting
+/// is lazy: use [`ping`] to know whether the engine answers.
+pub fn connect(socket: &str, timeout_s: u64) -> anyhow::Result<Docker> {
+    Docker::connect_with_unix(socket, timeout_s, &API_VERSION)
+        .with_context(|| format!("cannot use the Docker socket {socket}"))
+}
+
+/// Whether the engine answers.
+pub async fn ping(docker: &Docker) -> anyhow::Result<()> {
+    docker
+        .ping()
+        .await
+        .context("the Docker engine does not answer")?;
+    Ok(())
+}
+
+/// The labels of an object created for `execution_id` on `node`.
+pub fn labels(node: &str, execution_id: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (ENGINE_LABEL.to_string(), ENGINE_NAME.to_string()),
+        (NODE_LABEL.to_string(), node.to_string()),
+        (EXECUTION_LABEL.to_string(), execution_id.to_string()),
+    ])
+}

@@ -1,0 +1,21 @@
+//! A language as the sandbox sees it: which image, where the code goes, how
+//! it is compiled and run. Languages come from configuration, never from code.
+
+use serde::{Deserialize, Serialize};
+
+use super::Limits;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Language {
+    pub name: String,
+    /// Image the container is created from; must exist on the engine.
+    pub image: String,
+    /// File name the (first) source file is saved under.
+    pub file: String,
+    /// Command that runs the program, in the code's folder.
+    pub run: Vec<String>,
+    /// Command that compiles the program first, if the language needs one.
+    pub compile: Option<Vec<String>>,
+    /// This language's limits (global defaults with its overrides applied).
+    pub limits: Limits,
+}

@@ -1,0 +1,64 @@
+//! What one execution came to: a status a client can switch on, the output
+//! streams kept apart, and how the process ended.
+
+use serde::{Deserialize, Serialize};
+
+/// How an execution ended. Classified from facts (the engine's OOM flag, the
+/// sandbox's own timer and output counter), never guessed from exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Exited with code 0.
+    Ok,
+    /// The compile step failed; the program never ran.
+    CompileError,
+    /// Exited with a non-zero code or was killed by a signal of its own doing.
+    RuntimeError,
+    /// Killed by the sandbox because it ran past its time limit.
+    Timeout,
+    /// Killed by the kernel because it ran out of memory.
+    MemoryLimit,
+    /// Killed by the sandbox because it printed more than its output limit.
+    OutputLimit,
+    /// The engine failed; not the program's fault.
+    InternalError,
+}
+
+/// The result of one step (compile or run) in one container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    pub status: Status,
+    pub exit_code: Option<i64>,
+    /// Signal that ended the process, when its exit code says it was one.
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_truncated: bool,
+    pub stderr_truncated: bool,
+    pub wall_time_ms: u64,
+}
+
+/// The result of one execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub execution_id: String,
+    pub status: Status,
+    /// The compile step, for languages that have one.
+    pub compile: Option<StepOutcome>,
+    /// The run step; absent when compiling failed or the engine failed first.
+    pub run: Option<StepOutcome>,
+    /// What went wrong inside the engine, for `internal_error`.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn internal_error(execution_id: &str, error: impl Into<String>) -> Outcome {
+        Outcome {
+            execution_id: execution_id.to_string(),
+            status: Status::InternalError,
+            compile: None,
+            run: None,
+            error: Some(error.into()),
+        }
+    }
+}

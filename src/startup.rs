@@ -1,0 +1,243 @@
+//! Assembles a node from its settings, in one place: the cluster node, the
+//! worker side (Docker, sweep, router and its pool) and the master side
+//! (load balancers and the HTTP gateway), then runs until SIGTERM or Ctrl-C
+//! and shuts down in order.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use anyhow::Context;
+use ractor::{Actor, ActorRef};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::cluster::node::{self, ClusterNode};
+use crate::cluster::seed_dialer::SeedDialer;
+use crate::configuration::{Role, Settings};
+use crate::master::gateway::{self, Gateway};
+use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
+use crate::master::routing::NodeTable;
+use crate::protocol::RouterMessage;
+use crate::sandbox::{DockerSandbox, Language, engine, sweeper};
+use crate::worker::{Router, RouterArgs};
+
+/// Runs the node until a shutdown signal.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let role = settings.role();
+    let node_name = settings.node_name();
+    let languages: Arc<BTreeMap<String, Language>> = Arc::new(
+        settings
+            .languages()?
+            .into_iter()
+            .map(|language| (language.name.clone(), language))
+            .collect(),
+    );
+    tracing::info!(role = role.as_str(), node = %node_name, "starting braindrill");
+
+    let cluster = node::start(
+        &node_name,
+        &settings.cluster.ip,
+        settings.cluster.port,
+        &settings.cluster.cookie,
+    )
+    .await?;
+
+    let worker = if role.runs_worker() {
+        Some(start_worker(&settings, &node_name, languages.clone()).await?)
+    } else {
+        None
+    };
+    let dialer = (role == Role::Worker).then(|| {
+        SeedDialer {
+            server: cluster.server.clone(),
+            events: cluster.events.clone(),
+            seed: format!(
+                "{}:{}",
+                settings.cluster.seed_ip, settings.cluster.seed_port
+            ),
+            initial_backoff: Duration::from_millis(settings.cluster.redial_initial_ms),
+            max_backoff: Duration::from_millis(settings.cluster.redial_max_ms),
+        }
+        .spawn()
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let http = if role.runs_master() {
+        Some(start_master(&settings, languages, stop_rx).await?)
+    } else {
+        None
+    };
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    if let Some(http) = http {
+        // In-flight requests finish; no new ones are accepted.
+        let _ = http.await;
+    }
+    if let Some(dialer) = dialer {
+        dialer.abort();
+    }
+    if let Some(worker) = worker {
+        worker.stop().await;
+    }
+    stop_cluster(cluster);
+    Ok(())
+}
+
+struct WorkerSide {
+    router: ActorRef<RouterMessage>,
+    sandbox: DockerSandbox,
+    node: String,
+}
+
+impl WorkerSide {
+    async fn stop(self) {
+        // Leave the group first so no new work arrives, then remove what is
+        // left of this node's containers.
+        self.router.stop(None);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
+        match sweeper::sweep(self.sandbox.docker(), Some(&self.node)).await {
+            Ok(swept) => tracing::info!(?swept, "removed this node's sandboxes"),
+            Err(error) => tracing::warn!(%error, "cannot sweep this node's sandboxes"),
+        }
+    }
+}
+
+async fn start_worker(
+    settings: &Settings,
+    node_name: &str,
+    languages: Arc<BTreeMap<String, Language>>,
+) -> anyhow::Result<WorkerSide> {
+    let docker = engine::connect(
+        &settings.sandbox.docker_socket,
+        settings.sandbox.docker_timeout_s,
+    )?;
+    match engine::ping(&docker).await {
+        Ok(()) => {
+            // Whatever an earlier run of this node left behind goes first.
+            match sweeper::sweep(&docker, Some(node_name)).await {
+                Ok(swept) if swept != sweeper::Swept::default() => {
+                    tracing::info!(
+                        ?swept,
+                        "removed sandboxes left by an earlier run of this node"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "cannot sweep old sandboxes"),
+            }
+            warn_about_missing_images(&docker, &languages).await;
+        }
+        Err(error) => tracing::error!(
+            error = format!("{error:#}"),
+            socket = %settings.sandbox.docker_socket,
+            "the Docker engine is not available; this node reports not ready until it is"
+        ),
+    }
+    let sandbox = DockerSandbox::new(docker, node_name);
+    let (router, _) = Actor::spawn(
+        Some(format!("braindrill-router-{node_name}")),
+        Router,
+        RouterArgs {
+            node: node_name.to_string(),
+            workers: settings.worker.workers_per_node,
+            queue_capacity: settings.worker.queue_capacity,
+            languages,
+            sandbox: Arc::new(sandbox.clone()),
+        },
+    )
+    .await
+    .context("cannot start the worker router")?;
+    Ok(WorkerSide {
+        router,
+        sandbox,
+        node: node_name.to_string(),
+    })
+}
+
+async fn warn_about_missing_images(
+    docker: &bollard::Docker,
+    languages: &BTreeMap<String, Language>,
+) {
+    let mut images: Vec<&str> = languages.values().map(|l| l.image.as_str()).collect();
+    images.sort_unstable();
+    images.dedup();
+    for image in images {
+        if docker.inspect_image(image).await.is_err() {
+            tracing::error!(
+                image,
+                "image missing on this node's Docker engine; build it with images/build.sh"
+            );
+        }
+    }
+}
+
+async fn start_master(
+    settings: &Settings,
+    languages: Arc<BTreeMap<String, Language>>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let table = Arc::new(NodeTable::default());
+    let mut balancers: Vec<ActorRef<LoadBalancerMessage>> = Vec::new();
+    for _ in 0..settings.master.load_balancers {
+        let (balancer, _) = Actor::spawn(None, LoadBalancer, table.clone())
+            .await
+            .context("cannot start a load balancer")?;
+        balancers.push(balancer);
+    }
+    let gateway = Arc::new(Gateway {
+        balancers,
+        table,
+        languages,
+        max_body_bytes: settings.http.max_body_bytes,
+        deadline_margin: Duration::from_millis(settings.http.deadline_margin_ms),
+        ping_timeout: settings.ping_timeout(),
+        next_balancer: AtomicUsize::new(0),
+    });
+    let address = format!("{}:{}", settings.http.host, settings.http.port);
+    let listener = TcpListener::bind(&address).await.with_context(|| {
+        format!("cannot listen for HTTP on {address} (HTTP_HOST, HTTP_PORT); is the port taken?")
+    })?;
+    tracing::info!(address = %listener.local_addr()?, "http gateway listening");
+    let app = gateway::router(gateway);
+    Ok(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        };
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "http gateway failed");
+        }
+    }))
+}
+
+fn stop_cluster(cluster: ClusterNode) {
+    cluster.server.stop(None);
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

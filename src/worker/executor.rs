@@ -1,0 +1,42 @@
+//! Executor: the second child of a worker for one execution. It runs the
+//! prepared submission through the sandbox and answers with its outcome.
+
+use std::sync::Arc;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor_cluster::RactorMessage;
+
+use crate::sandbox::{Outcome, Sandbox, Submission};
+
+pub struct Executor;
+
+#[derive(RactorMessage)]
+pub enum ExecutorMessage {
+    Execute(Submission, RpcReplyPort<Outcome>),
+}
+
+impl Actor for Executor {
+    type Msg = ExecutorMessage;
+    type State = Arc<dyn Sandbox>;
+    type Arguments = Arc<dyn Sandbox>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        sandbox: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(sandbox)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        sandbox: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let ExecutorMessage::Execute(submission, reply) = message;
+        let outcome = sandbox.execute(submission).await;
+        let _ = reply.send(outcome);
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! A worker: runs one execution at a time. For each it spawns a file handler,
+//! then an executor, both linked to it, and answers with the outcome. A child
+//! that panics fails only its own execution, which is answered as a crash.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor_cluster::RactorMessage;
+
+use super::executor::{Executor, ExecutorMessage};
+use super::file_handler::{FileHandler, FileHandlerMessage};
+use crate::protocol::{Executed, ExecutionFailure, ExecutionReply, ExecutionRequest};
+use crate::sandbox::{Language, Sandbox};
+
+pub struct Worker;
+
+/// What every worker of a node shares.
+#[derive(Clone)]
+pub struct WorkerContext {
+    pub node: String,
+    pub languages: Arc<BTreeMap<String, Language>>,
+    pub sandbox: Arc<dyn Sandbox>,
+}
+
+#[derive(RactorMessage)]
+pub enum WorkerMessage {
+    Run(ExecutionRequest, RpcReplyPort<ExecutionReply>),
+}
+
+impl Actor for Worker {
+    type Msg = WorkerMessage;
+    type State = WorkerContext;
+    type Arguments = WorkerContext;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        context: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(context)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        context: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let WorkerMessage::Run(request, reply) = message;
+        let answer = run(&myself, context, request).await;
+        let _ = reply.send(answer);
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        _context: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // A child that failed has already failed its call; the worker stays.
+        if let SupervisionEvent::ActorFailed(child, error) = event {
+            tracing::error!(child = %child.get_id(), %error, "a child of a worker crashed");
+        }
+        Ok(())
+    }
+}
+
+async fn run(
+    myself: &ActorRef<WorkerMessage>,
+    context: &WorkerContext,
+    request: ExecutionRequest,
+) -> ExecutionReply {
+    let execution_id = request.execution_id.clone();
+    let (file_handler, _) = Actor::spawn_linked(
+        None,
+        FileHandler,
+        context.languages.clone(),
+        myself.get_cell(),
+    )
+    .await
+    .map_err(|error| ExecutionFailure::WorkerCrashed(error.to_string()))?;
+    let prepared = file_handler
+        .call(|port| FileHandlerMessage::Prepare(request, port), None)
+        .await;
+    file_handler.stop(None);
+    let submission = match prepared {
+        Ok(CallResult::Success(prepared)) => prepared?,
+        _ => {
+            return Err(ExecutionFailure::WorkerCrashed(format!(
+                "the file handler of execution {execution_id} stopped without an answer"
+            )));
+        }
+    };
+
+    let (executor, _) =
+        Actor::spawn_linked(None, Executor, context.sandbox.clone(), myself.get_cell())
+            .await
+            .map_err(|error| ExecutionFailure::WorkerCrashed(error.to_string()))?;
+    let executed = executor
+        .call(|port| ExecutorMessage::Execute(submission, port), None)
+        .await;
+    executor.stop(None);
+    match executed {
+        Ok(CallResult::Success(outcome)) => Ok(Executed {
+            outcome,
+            node: context.node.clone(),
+        }),
+        _ => Err(ExecutionFailure::WorkerCrashed(format!(
+            "the executor of execution {execution_id} stopped without an answer"
+        ))),
+    }
+}
