@@ -127,6 +127,11 @@ pub async fn route(
                 };
             }
             Ok(CallResult::Timeout) => return Err(RouteError::DeadlineExceeded),
+            // A remote call whose timeout fires ends as a dropped reply port,
+            // which looks like a lost node: the clock tells them apart.
+            Ok(CallResult::SenderError) | Err(_) if Instant::now() + DEADLINE_SLACK >= deadline => {
+                return Err(RouteError::DeadlineExceeded);
+            }
             Ok(CallResult::SenderError) | Err(_) => {
                 tracing::warn!(router = %router_id, execution_id = %request.execution_id, "lost the worker node during the execution; retrying elsewhere");
                 last_error = RouteError::NoWorker;
@@ -135,6 +140,9 @@ pub async fn route(
     }
     Err(last_error)
 }
+
+/// How close to the deadline a failed call counts as timed out.
+const DEADLINE_SLACK: Duration = Duration::from_millis(20);
 
 /// A small safety margin so that the balancer's own answer (deadline
 /// exceeded) arrives before the gateway gives up on the balancer.

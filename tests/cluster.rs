@@ -1,0 +1,266 @@
+//! End-to-end tests of the cluster: a master and workers as separate OS
+//! processes on loopback TCP, running code in the real Docker engine.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{HELLO, Node, client, free_port, post_code, ready_nodes, wait_for_nodes};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn master_and_two_workers_serve_every_language_and_survive_losing_one() {
+    let client = client();
+    let (seed, http) = (free_port(), free_port());
+    let master = Node::start("master", seed, seed, http, &[]);
+    let mut first = Node::start("worker", free_port(), seed, free_port(), &[]);
+    let second = Node::start("worker", free_port(), seed, free_port(), &[]);
+    wait_for_nodes(&client, &master, &[first.name(), second.name()]).await;
+
+    for (language, code) in HELLO {
+        let answer = post_code(&client, &master, language, *code).await;
+        assert_eq!(answer.status, 200, "{language}: {}", answer.body);
+        assert_eq!(answer.body, "hi\n", "{language}");
+    }
+
+    // Work lands on both workers.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        let answer = post_code(&client, &master, "python", "print(1)").await;
+        assert_eq!(answer.body, "1\n");
+        seen.insert(answer.node.expect("node header"));
+    }
+    assert_eq!(
+        seen,
+        [first.name(), second.name()].into_iter().collect(),
+        "work did not spread over both workers"
+    );
+
+    // kill -9 one worker: the other answers everything from then on.
+    first.kill();
+    wait_for_nodes(&client, &master, &[second.name()]).await;
+    for _ in 0..4 {
+        let answer = post_code(&client, &master, "python", "print(2)").await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body, "2\n");
+        assert_eq!(answer.node.as_deref(), Some(second.name().as_str()));
+    }
+
+    // The restarted worker rejoins without a restart of the master and gets
+    // work again.
+    first.restart();
+    wait_for_nodes(&client, &master, &[first.name(), second.name()]).await;
+    let mut rejoined = false;
+    for _ in 0..10 {
+        let answer = post_code(&client, &master, "python", "print(3)").await;
+        assert_eq!(answer.body, "3\n");
+        if answer.node.as_deref() == Some(first.name().as_str()) {
+            rejoined = true;
+            break;
+        }
+    }
+    assert!(rejoined, "the restarted worker got no work");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_serves_the_same_requests_from_one_process() {
+    let client = client();
+    let node = Node::start("standalone", free_port(), 1, free_port(), &[]);
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    for (language, code) in HELLO {
+        let answer = post_code(&client, &node, language, *code).await;
+        assert_eq!(answer.status, 200, "{language}: {}", answer.body);
+        assert_eq!(answer.body, "hi\n", "{language}");
+        assert_eq!(answer.outcome.as_deref(), Some("ok"));
+    }
+    // The original's contract: stderr when stdout is empty, and its
+    // messages for limits.
+    let answer = post_code(
+        &client,
+        &node,
+        "python",
+        "import sys; sys.stderr.write('oops')",
+    )
+    .await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, "oops"));
+    let answer = post_code(&client, &node, "python", "while True: pass").await;
+    assert_eq!(
+        answer.body,
+        "The process was aborted because it exceeded the timeout"
+    );
+    let answer = post_code(&client, &node, "python", "x = bytearray(512 * 1024 * 1024)").await;
+    assert_eq!(
+        answer.body,
+        "The process was aborted because it exceeded the memory usage"
+    );
+    let answer = post_code(&client, &node, "python", "print('x' * 1_000_000)").await;
+    assert_eq!(
+        answer.body,
+        "the code is generating too large output, try reducing logs or printing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_specific_status_and_message() {
+    let client = client();
+    let node = Node::start("standalone", free_port(), 1, free_port(), &[]);
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+
+    let answer = post_code(&client, &node, "cobol", "DISPLAY 'HI'.").await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.body.starts_with("unsupported language: cobol"),
+        "{}",
+        answer.body
+    );
+    for language in ["java", "javascript", "perl", "php", "python", "ruby"] {
+        assert!(answer.body.contains(language), "{}", answer.body);
+    }
+
+    let answer = post_code(&client, &node, "python", "").await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.contains("empty"), "{}", answer.body);
+
+    let answer = post_code(&client, &node, "python", vec![0x70u8, 0xff, 0xfe]).await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.contains("not valid UTF-8"), "{}", answer.body);
+
+    let answer = post_code(&client, &node, "python", "#".repeat(64 * 1024 + 1)).await;
+    assert_eq!(answer.status, 413);
+    assert!(answer.body.contains("65536"), "{}", answer.body);
+    let answer = post_code(
+        &client,
+        &node,
+        "python",
+        format!("print(1){}", " ".repeat(60_000)),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "a body under the limit is accepted");
+
+    let response = client
+        .get(node.url("/nowhere"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 404);
+    let response = client
+        .get(node.url("/lang/python"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 405);
+    let response = client
+        .get(node.url("/health"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_without_workers_says_so_at_once() {
+    let client = client();
+    let seed = free_port();
+    let master = Node::start("master", seed, seed, free_port(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        if let Ok(response) = client.get(master.url("/health")).send().await {
+            break response;
+        }
+        assert!(Instant::now() < deadline, "master did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(health.status().as_u16(), 200);
+    let ready = client
+        .get(master.url("/ready"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(ready.status().as_u16(), 503);
+    assert!(
+        ready
+            .text()
+            .await
+            .expect("body")
+            .contains("no worker node available")
+    );
+
+    let started = Instant::now();
+    let answer = post_code(&client, &master, "python", "print(1)").await;
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.body, "no worker node available");
+    // "At once": far below the 13 s deadline of a python request.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "503 was not immediate"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_worker_gets_a_504_at_the_deadline() {
+    let client = client();
+    let (seed, http) = (free_port(), free_port());
+    let margin = [("BRAINDRILL__HTTP__DEADLINE_MARGIN_MS", "300")];
+    let master = Node::start("master", seed, seed, http, &margin);
+    let worker = Node::start("worker", free_port(), seed, free_port(), &[]);
+    wait_for_nodes(&client, &master, &[worker.name()]).await;
+    worker.signal("STOP");
+    let answer = post_code(&client, &master, "python", "print(1)").await;
+    worker.signal("CONT");
+    assert_eq!(answer.status, 504, "{}", answer.body);
+    assert!(answer.body.contains("deadline"), "{}", answer.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_come_back_after_a_master_restart() {
+    let client = client();
+    let (seed, http) = (free_port(), free_port());
+    let mut master = Node::start("master", seed, seed, http, &[]);
+    let worker = Node::start("worker", free_port(), seed, free_port(), &[]);
+    wait_for_nodes(&client, &master, &[worker.name()]).await;
+    master.restart();
+    wait_for_nodes(&client, &master, &[worker.name()]).await;
+    let answer = post_code(&client, &master, "python", "print('back')").await;
+    assert_eq!(answer.body, "back\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_with_the_wrong_cookie_never_joins_and_says_why() {
+    let client = client();
+    let (seed, http) = (free_port(), free_port());
+    let master = Node::start("master", seed, seed, http, &[]);
+    let intruder = Node::start(
+        "worker",
+        free_port(),
+        seed,
+        free_port(),
+        &[
+            ("CLUSTER_COOKIE", "not-the-cookie"),
+            ("BRAINDRILL__CLUSTER__REDIAL_MAX_MS", "200"),
+        ],
+    );
+    assert!(
+        intruder
+            .wait_for_log("cookie", Duration::from_secs(20))
+            .await,
+        "the refused worker did not say the cookie may be wrong:\n{}",
+        intruder.log_text()
+    );
+    assert!(
+        ready_nodes(&client, &master).await.is_empty(),
+        "the intruder joined"
+    );
+    let answer = post_code(&client, &master, "python", "print(1)").await;
+    assert_eq!(answer.status, 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_configuration_stops_the_process_naming_the_key() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_braindrill"))
+        .arg("standalone")
+        .env("CLUSTER_PORT", "not-a-port")
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cluster.port"), "{stderr}");
+}

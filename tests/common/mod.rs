@@ -1,0 +1,279 @@
+//! Black-box helpers for the end-to-end tests: start braindrill nodes as
+//! real OS processes on loopback ports, wait for the cluster to form (by
+//! polling its own readiness endpoint, never by sleeping), and stop them.
+
+#![allow(dead_code)] // each test binary uses its own part of these helpers
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const COOKIE: &str = "braindrill-test-cookie";
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// One braindrill process.
+pub struct Node {
+    child: Option<Child>,
+    pub role: &'static str,
+    pub cluster_port: u16,
+    pub http_port: u16,
+    pub log: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Node {
+    /// Starts `braindrill <role>` with the cluster on `cluster_port`, the
+    /// seed on `seed_port` and HTTP on `http_port`; `extra` overrides.
+    pub fn start(
+        role: &'static str,
+        cluster_port: u16,
+        seed_port: u16,
+        http_port: u16,
+        extra: &[(&str, &str)],
+    ) -> Node {
+        let mut env: Vec<(String, String)> = vec![
+            ("CLUSTER_IP".into(), "127.0.0.1".into()),
+            ("CLUSTER_PORT".into(), cluster_port.to_string()),
+            ("SEED_IP".into(), "127.0.0.1".into()),
+            ("SEED_PORT".into(), seed_port.to_string()),
+            ("HTTP_HOST".into(), "127.0.0.1".into()),
+            ("HTTP_PORT".into(), http_port.to_string()),
+            ("CLUSTER_COOKIE".into(), COOKIE.into()),
+            ("WORKERS_PER_NODE".into(), "4".into()),
+            ("RUST_LOG".into(), "info".into()),
+        ];
+        for (key, value) in extra {
+            env.retain(|(held, _)| held != key);
+            env.push((key.to_string(), value.to_string()));
+        }
+        let log = std::env::temp_dir().join(format!(
+            "braindrill-test-{role}-{cluster_port}-{}.log",
+            uuid::Uuid::new_v4()
+        ));
+        let mut node = Node {
+            child: None,
+            role,
+            cluster_port,
+            http_port,
+            log,
+            env,
+        };
+        node.spawn();
+        node
+    }
+
+    fn spawn(&mut self) {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_braindrill"))
+            .arg(self.role)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().cloned())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("braindrill starts");
+        self.child = Some(child);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("running")
+    }
+
+    /// The node's name as the cluster knows it (role-host-port).
+    pub fn name(&self) -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_string())
+            .expect("host name");
+        format!("{}-{}-{}", self.role, host, self.cluster_port)
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, and wait for the process to end by itself.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        signal(child.id(), "TERM");
+        child.wait().expect("exits")
+    }
+
+    pub fn signal(&self, name: &str) {
+        signal(self.pid(), name);
+    }
+
+    /// Starts the same node again (same ports, same name).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log holds `needle`.
+    pub async fn wait_for_log(&self, needle: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.log_text().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- log of {} {} ---\n{}",
+                self.role,
+                self.cluster_port,
+                self.log_text()
+            );
+        }
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{name} {pid} failed");
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("http client")
+}
+
+/// The master's view of the cluster: the names of the ready worker nodes.
+pub async fn ready_nodes(client: &reqwest::Client, master: &Node) -> Vec<String> {
+    let Ok(response) = client.get(master.url("/ready")).send().await else {
+        return Vec::new();
+    };
+    let Ok(body) = response.text().await else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = json["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter(|node| node["ready"] == true)
+                .filter_map(|node| node["node"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Waits until exactly `expected` worker nodes are ready.
+pub async fn wait_for_nodes(client: &reqwest::Client, master: &Node, expected: &[String]) {
+    let mut expected = expected.to_vec();
+    expected.sort();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let nodes = ready_nodes(client, master).await;
+        if nodes == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cluster did not reach nodes {expected:?}; it has {nodes:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The answer to `POST /lang/{language}`.
+pub struct PlainAnswer {
+    pub status: u16,
+    pub body: String,
+    pub node: Option<String>,
+    pub outcome: Option<String>,
+    pub retried: bool,
+}
+
+pub async fn post_code(
+    client: &reqwest::Client,
+    node: &Node,
+    language: &str,
+    code: impl Into<reqwest::Body>,
+) -> PlainAnswer {
+    let response = client
+        .post(node.url(&format!("/lang/{language}")))
+        .header("content-type", "text/plain")
+        .body(code)
+        .send()
+        .await
+        .expect("the gateway answers");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let node = header("x-braindrill-node");
+    let outcome = header("x-braindrill-status");
+    let retried = header("x-braindrill-retried").is_some();
+    let status = response.status().as_u16();
+    let body = response.text().await.expect("a body");
+    PlainAnswer {
+        status,
+        body,
+        node,
+        outcome,
+        retried,
+    }
+}
+
+/// Hello world in each of the original's six languages.
+pub const HELLO: &[(&str, &str)] = &[
+    ("python", "print(\"hi\")"),
+    ("ruby", "puts \"hi\""),
+    ("perl", "print \"hi\\n\";"),
+    ("javascript", "console.log(\"hi\")"),
+    ("php", "<?php echo \"hi\\n\";"),
+    (
+        "java",
+        "public class Main { public static void main(String[] args) { System.out.println(\"hi\"); } }",
+    ),
+];
