@@ -232,3 +232,218 @@ impl Pool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The pool's supervision, with a fake sandbox (unit tests only; the
+    //! end-to-end tests use the real engine).
+
+    use std::time::Duration;
+
+    use futures_util::FutureExt;
+    use futures_util::future::BoxFuture;
+
+    use super::*;
+    use crate::protocol::{Executed, PingRequest};
+    use crate::sandbox::{Limits, Outcome, SourceFile, Status, StepOutcome, Submission};
+
+    /// Echoes the code as stdout; "panic" panics, "hang" never ends.
+    struct FakeSandbox;
+
+    impl Sandbox for FakeSandbox {
+        fn execute(&self, submission: Submission) -> BoxFuture<'_, Outcome> {
+            async move {
+                let code = submission.files[0].content.clone();
+                match code.as_str() {
+                    "panic" => panic!("the sandbox blew up"),
+                    "hang" => futures_util::future::pending().await,
+                    _ => Outcome {
+                        execution_id: submission.execution_id,
+                        status: Status::Ok,
+                        compile: None,
+                        run: Some(StepOutcome {
+                            status: Status::Ok,
+                            exit_code: Some(0),
+                            signal: None,
+                            stdout: code,
+                            stderr: String::new(),
+                            stdout_truncated: false,
+                            stderr_truncated: false,
+                            wall_time_ms: 1,
+                        }),
+                        error: None,
+                    },
+                }
+            }
+            .boxed()
+        }
+
+        fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+            async { Ok(()) }.boxed()
+        }
+    }
+
+    fn language() -> Language {
+        Language {
+            name: "fake".into(),
+            image: "none".into(),
+            file: "main.fake".into(),
+            run: vec!["run".into()],
+            compile: None,
+            limits: Limits {
+                timeout: Duration::from_secs(1),
+                compile_timeout: Duration::from_secs(1),
+                memory_bytes: 64 << 20,
+                output_bytes: 1024,
+                cpus: 1.0,
+                pids: 64,
+                nofile: 64,
+                file_size_bytes: 1 << 20,
+                scratch_bytes: 1 << 20,
+            },
+        }
+    }
+
+    async fn router(workers: usize) -> ActorRef<RouterMessage> {
+        let languages = Arc::new(BTreeMap::from([("fake".to_string(), language())]));
+        let (router, _) = Actor::spawn(
+            None,
+            Router,
+            RouterArgs {
+                node: "test-node".into(),
+                workers,
+                queue_capacity: 0,
+                languages,
+                sandbox: Arc::new(FakeSandbox),
+            },
+        )
+        .await
+        .expect("router starts");
+        router
+    }
+
+    async fn execute(router: &ActorRef<RouterMessage>, code: &str) -> ExecutionReply {
+        let request = ExecutionRequest {
+            execution_id: uuid::Uuid::new_v4().to_string(),
+            language: "fake".into(),
+            files: vec![SourceFile {
+                name: "main.fake".into(),
+                content: code.into(),
+            }],
+            stdin: String::new(),
+            args: Vec::new(),
+        };
+        match router
+            .call(
+                |port| RouterMessage::Execute(Wire::new(request), port),
+                Some(Duration::from_secs(5)),
+            )
+            .await
+        {
+            Ok(CallResult::Success(Wire(Ok(reply)))) => reply,
+            _ => panic!("no answer from the router"),
+        }
+    }
+
+    /// Polls the router's own ping until `busy` workers hold a request.
+    async fn wait_until_busy(router: &ActorRef<RouterMessage>, busy: usize) {
+        for _ in 0..5000 {
+            let ping = router
+                .call(
+                    |port| RouterMessage::Ping(Wire::new(PingRequest {}), port),
+                    Some(Duration::from_secs(1)),
+                )
+                .await;
+            if let Ok(CallResult::Success(Wire(Ok(reply)))) = ping
+                && reply.busy == busy
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        panic!("the router never had {busy} busy workers");
+    }
+
+    fn stdout(reply: ExecutionReply) -> String {
+        match reply {
+            Ok(Executed { outcome, .. }) => outcome.run.expect("run step").stdout,
+            Err(failure) => panic!("unexpected failure {failure}"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_crash_during_an_execution_is_answered_and_the_pool_goes_on() {
+        let router = router(1).await;
+        let reply = execute(&router, "panic").await;
+        assert!(
+            matches!(reply, Err(ExecutionFailure::WorkerCrashed(_))),
+            "{reply:?}"
+        );
+        assert_eq!(stdout(execute(&router, "fine").await), "fine");
+        router.stop(None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_killed_worker_is_replaced_and_its_request_answered() {
+        let router = router(1).await;
+        let pending = tokio::spawn({
+            let router = router.clone();
+            async move { execute(&router, "hang").await }
+        });
+        wait_until_busy(&router, 1).await;
+        let workers = router.get_children();
+        assert_eq!(workers.len(), 1);
+        workers[0].kill();
+        let reply = pending.await.expect("the caller gets an answer");
+        assert!(
+            matches!(reply, Err(ExecutionFailure::WorkerCrashed(_))),
+            "{reply:?}"
+        );
+        assert_eq!(stdout(execute(&router, "again").await), "again");
+        assert_eq!(router.get_children().len(), 1, "the pool keeps its size");
+        router.stop(None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_node_says_busy_at_once() {
+        let router = router(1).await;
+        let _hanging = tokio::spawn({
+            let router = router.clone();
+            async move { execute(&router, "hang").await }
+        });
+        wait_until_busy(&router, 1).await;
+        // With no queue, the second request finds the only worker taken.
+        let reply = execute(&router, "second").await;
+        assert!(
+            matches!(reply, Err(ExecutionFailure::Busy { .. })),
+            "{reply:?}"
+        );
+        router.stop(None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unreadable_message_is_refused_with_a_reason() {
+        let router = router(1).await;
+        let reply = router
+            .call(
+                |port| {
+                    RouterMessage::Execute(
+                        Wire(Err(crate::protocol::WireFault::VersionMismatch {
+                            theirs: 99,
+                            ours: 1,
+                        })),
+                        port,
+                    )
+                },
+                Some(Duration::from_secs(5)),
+            )
+            .await;
+        match reply {
+            Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::Rejected(reason)))))) => {
+                assert!(reason.contains("99"), "{reason}");
+            }
+            other => panic!("unexpected {:?}", other.is_ok()),
+        }
+        router.stop(None);
+    }
+}
