@@ -9,7 +9,8 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use anyhow::Context;
-use ractor::{Actor, ActorRef};
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorRef, pg};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -19,9 +20,13 @@ use crate::configuration::{Role, Settings};
 use crate::master::gateway::{self, Gateway};
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
 use crate::master::routing::NodeTable;
-use crate::protocol::RouterMessage;
+use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
 use crate::sandbox::{DockerSandbox, Language, engine, sweeper};
 use crate::worker::{Router, RouterArgs};
+
+/// How long a stopping worker waits for its executions in flight: longer
+/// than the default limits, shorter than compose's stop grace period.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Runs the node until a shutdown signal.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -95,8 +100,31 @@ struct WorkerSide {
 
 impl WorkerSide {
     async fn stop(self) {
-        // Leave the group first so no new work arrives, then remove what is
-        // left of this node's containers.
+        // Leave the group first so no new work arrives, let the executions in
+        // flight finish (they clean up after themselves), then stop and
+        // remove whatever is left of this node's containers.
+        pg::leave(ROUTER_GROUP.to_string(), vec![self.router.get_cell()]);
+        let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        while tokio::time::Instant::now() < deadline {
+            let ping = self
+                .router
+                .call(
+                    |port| RouterMessage::Ping(Wire::new(PingRequest {}), port),
+                    Some(Duration::from_secs(1)),
+                )
+                .await;
+            match ping {
+                Ok(CallResult::Success(Wire(Ok(reply)))) if reply.busy + reply.queued > 0 => {
+                    tracing::info!(
+                        busy = reply.busy,
+                        queued = reply.queued,
+                        "waiting for executions in flight"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                _ => break,
+            }
+        }
         self.router.stop(None);
         let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
         match sweeper::sweep(self.sandbox.docker(), Some(&self.node)).await {

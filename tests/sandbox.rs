@@ -811,3 +811,132 @@ async fn a_sweep_after_executions_finds_nothing() {
         "the executions left these behind"
     );
 }
+
+/// Java compiled by javac in its own step, then run from the read-only code
+/// folder: the path of every language with a `compile` command.
+fn compiled_java() -> Language {
+    let mut java = language("java");
+    java.name = "java-compiled".into();
+    java.compile = Some(vec![
+        "javac".into(),
+        "-J-Xss512k".into(),
+        "Main.java".into(),
+    ]);
+    java.run = vec![
+        "java".into(),
+        "-XX:+UseSerialGC".into(),
+        "-cp".into(),
+        ".".into(),
+        "Main".into(),
+    ];
+    java
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compile_step_runs_first_and_its_output_is_used() {
+    let sandbox = sandbox();
+    let java = compiled_java();
+    let submission = submit(
+        &java,
+        "public class Main { public static void main(String[] a) { System.out.println(\"compiled \" + a.length); } }",
+    );
+    let id = submission.execution_id.clone();
+    let mut submission = submission;
+    submission.args = vec!["x".into(), "y".into()];
+    let outcome = execute(&sandbox, submission).await;
+    assert_eq!(outcome.status, Status::Ok, "{outcome:#?}");
+    let compile = outcome.compile.as_ref().expect("a compile step");
+    assert_eq!(compile.status, Status::Ok);
+    let run = outcome.run.as_ref().expect("a run step");
+    assert_eq!(run.stdout, "compiled 2\n");
+    assert_nothing_left(sandbox.docker(), &id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compile_error_is_reported_with_the_compilers_message() {
+    let sandbox = sandbox();
+    let submission = submit(&compiled_java(), "public class Main { oops }");
+    let id = submission.execution_id.clone();
+    let outcome = execute(&sandbox, submission).await;
+    assert_eq!(outcome.status, Status::CompileError, "{outcome:#?}");
+    assert!(
+        outcome.run.is_none(),
+        "the program ran after a failed compile"
+    );
+    let compile = outcome.compile.as_ref().expect("a compile step");
+    assert_eq!(compile.status, Status::RuntimeError);
+    assert!(
+        compile.stderr.contains("Main.java:1: error"),
+        "{}",
+        compile.stderr
+    );
+    assert_nothing_left(sandbox.docker(), &id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compiled_program_cannot_change_its_code_folder() {
+    let sandbox = sandbox();
+    let submission = submit(
+        &compiled_java(),
+        r#"public class Main { public static void main(String[] a) {
+            try { new java.io.FileOutputStream("Main.class").write(1); System.out.println("wrote"); }
+            catch (Exception e) { System.out.println("refused"); } } }"#,
+    );
+    let id = submission.execution_id.clone();
+    let outcome = execute(&sandbox, submission).await;
+    assert_eq!(outcome.status, Status::Ok, "{outcome:#?}");
+    assert_eq!(outcome.run.as_ref().expect("run").stdout, "refused\n");
+    assert_nothing_left(sandbox.docker(), &id).await;
+}
+
+/// Containers and volumes that carry the execution's label.
+async fn labelled_objects(docker: &Docker, execution_id: &str) -> usize {
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{EXECUTION_LABEL}={execution_id}")],
+    )]);
+    let containers = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters.clone()),
+            ..Default::default()
+        }))
+        .await
+        .expect("containers list");
+    let volumes = docker
+        .list_volumes(Some(ListVolumesOptions {
+            filters: Some(filters),
+        }))
+        .await
+        .expect("volumes list");
+    containers.len() + volumes.volumes.unwrap_or_default().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_execution_still_removes_its_container_and_volume() {
+    let sandbox = sandbox();
+    let submission = submit(&language("python"), "while True: pass");
+    let id = submission.execution_id.clone();
+    let running = tokio::spawn({
+        let sandbox = sandbox.clone();
+        async move { sandbox.execute(submission).await }
+    });
+    // Wait until the container exists, then cancel the execution (as a
+    // dropped request would).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while labelled_objects(sandbox.docker(), &id).await == 0 {
+        assert!(Instant::now() < deadline, "the container never appeared");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    running.abort();
+    assert!(running.await.is_err_and(|error| error.is_cancelled()));
+    // The removal runs on the runtime after the drop: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while labelled_objects(sandbox.docker(), &id).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the cancelled execution left its container or volume"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -23,7 +23,17 @@ use tokio::io::AsyncWriteExt;
 use super::archive;
 use super::container_spec::{CODE_DIR, ContainerSpec};
 use super::engine;
+use super::sweeper;
 use super::{Outcome, Sandbox, Status, StepOutcome, Submission};
+
+/// When an execution is dropped mid-way, its label is swept after each of
+/// these pauses.
+const LATE_SWEEPS: [Duration; 4] = [
+    Duration::ZERO,
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
 
 /// How long waiting for a container to exit may take once its output ended
 /// or it was killed.
@@ -51,7 +61,7 @@ impl DockerSandbox {
 
     async fn run(&self, submission: Submission) -> Outcome {
         let id = submission.execution_id.clone();
-        let mut leftovers = Leftovers::new(self.docker.clone(), format!("braindrill-{id}"));
+        let mut leftovers = Leftovers::new(self.docker.clone(), &id);
         let outcome = match self.run_steps(&submission, &mut leftovers).await {
             Ok(outcome) => outcome,
             Err(error) => {
@@ -381,16 +391,18 @@ fn explain_create_error(error: bollard::errors::Error, image: &str) -> anyhow::E
 /// Everything one execution created, removed on every path.
 struct Leftovers {
     docker: Docker,
+    execution_id: String,
     volume: String,
     containers: Vec<String>,
     done: bool,
 }
 
 impl Leftovers {
-    fn new(docker: Docker, volume: String) -> Leftovers {
+    fn new(docker: Docker, execution_id: &str) -> Leftovers {
         Leftovers {
             docker,
-            volume,
+            execution_id: execution_id.to_string(),
+            volume: format!("braindrill-{execution_id}"),
             containers: Vec::new(),
             done: false,
         }
@@ -417,8 +429,20 @@ impl Drop for Leftovers {
         let docker = self.docker.clone();
         let containers = std::mem::take(&mut self.containers);
         let volume = std::mem::take(&mut self.volume);
+        let execution_id = self.execution_id.clone();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { remove_everything(&docker, &containers, &volume).await });
+            runtime.spawn(async move {
+                // A create call cut short is finished by the engine anyway,
+                // possibly after a first removal: sweep the execution's label
+                // again a few times.
+                for pause in LATE_SWEEPS {
+                    tokio::time::sleep(pause).await;
+                    remove_everything(&docker, &containers, &volume).await;
+                    if let Err(error) = sweeper::sweep_execution(&docker, &execution_id).await {
+                        tracing::warn!(%execution_id, %error, "cannot sweep a cancelled execution");
+                    }
+                }
+            });
         }
     }
 }

@@ -8,7 +8,7 @@ use bollard::query_parameters::{
     ListContainersOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
 };
 
-use super::engine::{ENGINE_LABEL, ENGINE_NAME, NODE_LABEL};
+use super::engine::{ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
 
 /// What a sweep removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,22 @@ pub async fn sweep(docker: &Docker, node: Option<&str>) -> anyhow::Result<Swept>
     if let Some(node) = node {
         label_filters.push(format!("{NODE_LABEL}={node}"));
     }
+    sweep_labelled(docker, label_filters).await
+}
+
+/// Removes every container and volume of one execution.
+pub async fn sweep_execution(docker: &Docker, execution_id: &str) -> anyhow::Result<Swept> {
+    sweep_labelled(
+        docker,
+        vec![
+            format!("{ENGINE_LABEL}={ENGINE_NAME}"),
+            format!("{EXECUTION_LABEL}={execution_id}"),
+        ],
+    )
+    .await
+}
+
+async fn sweep_labelled(docker: &Docker, label_filters: Vec<String>) -> anyhow::Result<Swept> {
     let filters = HashMap::from([("label".to_string(), label_filters)]);
     let mut swept = Swept::default();
 

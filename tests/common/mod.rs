@@ -150,7 +150,20 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        self.kill();
+        // A graceful stop: a worker finishes or removes its sandboxes.
+        if let Some(mut child) = self.child.take() {
+            signal(child.id(), "CONT");
+            signal(child.id(), "TERM");
+            let deadline = Instant::now() + Duration::from_secs(25);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         if std::thread::panicking() {
             eprintln!(
                 "--- log of {} {} ---\n{}",
