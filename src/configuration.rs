@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::sandbox::{Language, Limits};
+use crate::sandbox::{Language, Limits, MaxLimits};
 
 const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
 
@@ -94,6 +94,7 @@ pub struct HttpSettings {
     pub host: String,
     pub port: u16,
     pub max_body_bytes: usize,
+    pub max_json_body_bytes: usize,
     pub deadline_margin_ms: u64,
 }
 
@@ -113,6 +114,17 @@ pub struct SandboxSettings {
     pub docker_socket: String,
     pub docker_timeout_s: u64,
     pub limits: LimitSettings,
+    pub max_limits: MaxLimitSettings,
+}
+
+/// The most a request may ask for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxLimitSettings {
+    pub timeout_ms: u64,
+    pub compile_timeout_ms: u64,
+    pub memory_mb: u64,
+    pub output_bytes: usize,
 }
 
 /// Limits as written in settings; every field optional so that a language
@@ -139,6 +151,9 @@ pub struct LanguageSettings {
     pub run: Vec<String>,
     #[serde(default)]
     pub compile: Option<Vec<String>>,
+    /// Command that prints the language's version, run once per worker.
+    #[serde(default)]
+    pub version: Option<Vec<String>>,
     #[serde(default)]
     pub limits: LimitSettings,
 }
@@ -225,6 +240,17 @@ impl Settings {
         Ok(())
     }
 
+    /// The most a request may ask for.
+    pub fn max_limits(&self) -> MaxLimits {
+        let max = &self.sandbox.max_limits;
+        MaxLimits {
+            timeout: Duration::from_millis(max.timeout_ms),
+            compile_timeout: Duration::from_millis(max.compile_timeout_ms),
+            memory_bytes: mib(max.memory_mb),
+            output_bytes: max.output_bytes,
+        }
+    }
+
     /// The global limits with nothing left unset.
     pub fn default_limits(&self) -> anyhow::Result<Limits> {
         resolve_limits("sandbox.limits", &self.sandbox.limits, None)
@@ -252,17 +278,24 @@ impl Settings {
                         "invalid configuration: {key}.file must be a plain file name, got {file:?}"
                     );
                 }
+                let limits = resolve_limits(
+                    &format!("{key}.limits"),
+                    &language.limits,
+                    Some(&defaults),
+                )?;
+                if let Err(field) = self.max_limits().admits(&limits) {
+                    bail!(
+                        "invalid configuration: {key}.limits.{field} is above sandbox.max_limits.{field}"
+                    );
+                }
                 Ok(Language {
                     name: name.clone(),
                     image: language.image.clone(),
                     file: language.file.clone(),
                     run: language.run.clone(),
                     compile: language.compile.clone(),
-                    limits: resolve_limits(
-                        &format!("{key}.limits"),
-                        &language.limits,
-                        Some(&defaults),
-                    )?,
+                    version: language.version.clone(),
+                    limits,
                 })
             })
             .collect()

@@ -109,7 +109,7 @@ impl WorkerSide {
             let ping = self
                 .router
                 .call(
-                    |port| RouterMessage::Ping(Wire::new(PingRequest {}), port),
+                    |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
                     Some(Duration::from_secs(1)),
                 )
                 .await;
@@ -170,6 +170,7 @@ async fn start_worker(
         Router,
         RouterArgs {
             node: node_name.to_string(),
+            max_limits: settings.max_limits(),
             workers: settings.worker.workers_per_node,
             queue_capacity: settings.worker.queue_capacity,
             languages,
@@ -220,6 +221,8 @@ async fn start_master(
         table,
         languages,
         max_body_bytes: settings.http.max_body_bytes,
+        max_json_body_bytes: settings.http.max_json_body_bytes,
+        max_limits: settings.max_limits(),
         deadline_margin: Duration::from_millis(settings.http.deadline_margin_ms),
         ping_timeout: settings.ping_timeout(),
         next_balancer: AtomicUsize::new(0),

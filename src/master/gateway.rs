@@ -21,10 +21,11 @@ use ractor::rpc::CallResult;
 use serde_json::json;
 use tokio::time::Instant;
 
+use super::api_v1;
 use super::load_balancer::{BALANCER_GRACE, LoadBalancerMessage, RouteError, Routed};
 use super::routing::NodeTable;
 use crate::protocol::{ExecutionFailure, ExecutionRequest, PingRequest, RouterMessage, Wire};
-use crate::sandbox::{Language, SourceFile, Status};
+use crate::sandbox::{Language, Limits, MaxLimits, SourceFile, Status};
 
 pub const TIMEOUT_MESSAGE: &str = "The process was aborted because it exceeded the timeout";
 pub const MEMORY_MESSAGE: &str = "The process was aborted because it exceeded the memory usage";
@@ -37,6 +38,8 @@ pub struct Gateway {
     pub table: Arc<NodeTable>,
     pub languages: Arc<BTreeMap<String, Language>>,
     pub max_body_bytes: usize,
+    pub max_json_body_bytes: usize,
+    pub max_limits: MaxLimits,
     pub deadline_margin: Duration,
     pub ping_timeout: Duration,
     pub next_balancer: AtomicUsize,
@@ -47,6 +50,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/lang/{language}", post(execute_plain))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .merge(api_v1::routes())
         .fallback(not_found)
         // The body limit is enforced by the handler, with its own message.
         .layer(DefaultBodyLimit::disable())
@@ -72,7 +76,7 @@ async fn execute_plain(
         Ok(code) => code,
         Err(response) => return response,
     };
-    let deadline_after = gateway.deadline_for(language);
+    let deadline_after = gateway.deadline_for(language, &language.limits);
     let request = ExecutionRequest {
         execution_id: uuid::Uuid::new_v4().to_string(),
         language: language_name,
@@ -82,6 +86,7 @@ async fn execute_plain(
         }],
         stdin: String::new(),
         args: Vec::new(),
+        limits: Default::default(),
     };
     let execution_id = request.execution_id.clone();
     let routed = gateway.route(request, deadline_after).await;
@@ -90,23 +95,33 @@ async fn execute_plain(
     response
 }
 
+/// Reads a whole body of at most `limit` bytes; `Err(true)` when it is over
+/// the limit.
+pub(super) async fn read_body(
+    body: Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, Result<bool, axum::Error>> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large { Ok(true) } else { Err(error) }
+    })
+}
+
 async fn read_code(body: Body, limit: usize) -> Result<String, Response> {
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let bytes = match read_body(body, limit).await {
         Ok(bytes) => bytes,
-        Err(error) => {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-            return Err(if too_large {
-                text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the code is larger than the limit of {limit} bytes"),
-                )
-            } else {
-                text(
-                    StatusCode::BAD_REQUEST,
-                    format!("cannot read the request body: {error}"),
-                )
-            });
+        Err(Ok(_too_large)) => {
+            return Err(text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the code is larger than the limit of {limit} bytes"),
+            ));
+        }
+        Err(Err(error)) => {
+            return Err(text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {error}"),
+            ));
         }
     };
     if bytes.is_empty() {
@@ -129,16 +144,16 @@ async fn read_code(body: Body, limit: usize) -> Result<String, Response> {
 impl Gateway {
     /// How long a request may take: the language's time limits plus a margin
     /// for container set-up and the cluster hop.
-    fn deadline_for(&self, language: &Language) -> Duration {
+    pub(super) fn deadline_for(&self, language: &Language, limits: &Limits) -> Duration {
         let compile = if language.compile.is_some() {
-            language.limits.compile_timeout
+            limits.compile_timeout
         } else {
             Duration::ZERO
         };
-        language.limits.timeout + compile + self.deadline_margin
+        limits.timeout + compile + self.deadline_margin
     }
 
-    async fn route(
+    pub(super) async fn route(
         &self,
         request: ExecutionRequest,
         deadline_after: Duration,
@@ -266,7 +281,7 @@ async fn ready(State(gateway): State<Arc<Gateway>>) -> Response {
     let pings = routers.iter().map(|router| async move {
         match router
             .call(
-                |port| RouterMessage::Ping(Wire::new(PingRequest {}), port),
+                |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
                 Some(ping_timeout),
             )
             .await

@@ -93,6 +93,10 @@ mod tests {
             }],
             stdin: "input".into(),
             args: vec!["a".into(), "b c".into()],
+            limits: crate::protocol::LimitOverrides {
+                timeout_ms: Some(1000),
+                ..Default::default()
+            },
         }
     }
 
@@ -113,6 +117,7 @@ mod tests {
             workers: 32,
             busy: 3,
             queued: 0,
+            versions: [("python".to_string(), "Python 3.11.2".to_string())].into(),
         };
         let bytes = Wire::new(reply.clone()).into_bytes();
         assert_eq!(Wire::<PingReply>::from_bytes(bytes), Wire::new(reply));

@@ -16,6 +16,9 @@ pub struct Language {
     pub run: Vec<String>,
     /// Command that compiles the program first, if the language needs one.
     pub compile: Option<Vec<String>>,
+    /// Command that prints the language's version (read from the image, so
+    /// it is never out of date).
+    pub version: Option<Vec<String>>,
     /// This language's limits (global defaults with its overrides applied).
     pub limits: Limits,
 }

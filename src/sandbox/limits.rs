@@ -64,3 +64,31 @@ impl Limits {
         Ok(())
     }
 }
+
+/// The most a request may ask for; requests may always ask for less.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaxLimits {
+    pub timeout: Duration,
+    pub compile_timeout: Duration,
+    pub memory_bytes: u64,
+    pub output_bytes: usize,
+}
+
+impl MaxLimits {
+    /// Names the first field of `limits` above its maximum, if any.
+    pub fn admits(&self, limits: &Limits) -> Result<(), &'static str> {
+        if limits.timeout > self.timeout {
+            return Err("timeout_ms");
+        }
+        if limits.compile_timeout > self.compile_timeout {
+            return Err("compile_timeout_ms");
+        }
+        if limits.memory_bytes > self.memory_bytes {
+            return Err("memory_mb");
+        }
+        if limits.output_bytes > self.output_bytes {
+            return Err("output_bytes");
+        }
+        Ok(())
+    }
+}

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use archive::check_name as check_file_name;
 pub use execution::DockerSandbox;
 pub use language::Language;
-pub use limits::Limits;
+pub use limits::{Limits, MaxLimits};
 pub use outcome::{Outcome, Status, StepOutcome};
 
 /// One file of a submission, by its path relative to the code's folder.

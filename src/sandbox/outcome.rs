@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// How an execution ended. Classified from facts (the engine's OOM flag, the
 /// sandbox's own timer and output counter), never guessed from exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Exited with code 0.

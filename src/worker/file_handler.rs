@@ -9,7 +9,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
 
 use crate::protocol::{ExecutionFailure, ExecutionRequest};
-use crate::sandbox::{Language, SourceFile, Submission};
+use crate::sandbox::{Language, MaxLimits, SourceFile, Submission};
 
 pub struct FileHandler;
 
@@ -23,25 +23,25 @@ pub enum FileHandlerMessage {
 
 impl Actor for FileHandler {
     type Msg = FileHandlerMessage;
-    type State = Arc<BTreeMap<String, Language>>;
-    type Arguments = Arc<BTreeMap<String, Language>>;
+    type State = (Arc<BTreeMap<String, Language>>, MaxLimits);
+    type Arguments = (Arc<BTreeMap<String, Language>>, MaxLimits);
 
     async fn pre_start(
         &self,
         _myself: ActorRef<Self::Msg>,
-        languages: Self::Arguments,
+        args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        Ok(languages)
+        Ok(args)
     }
 
     async fn handle(
         &self,
         _myself: ActorRef<Self::Msg>,
         message: Self::Msg,
-        languages: &mut Self::State,
+        (languages, max_limits): &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let FileHandlerMessage::Prepare(request, reply) = message;
-        let _ = reply.send(prepare(languages, request));
+        let _ = reply.send(prepare(languages, max_limits, request));
         Ok(())
     }
 }
@@ -49,6 +49,7 @@ impl Actor for FileHandler {
 /// Checks a request against this node's languages and lays out its files.
 pub fn prepare(
     languages: &BTreeMap<String, Language>,
+    max_limits: &MaxLimits,
     request: ExecutionRequest,
 ) -> Result<Submission, ExecutionFailure> {
     let Some(language) = languages.get(&request.language) else {
@@ -78,9 +79,14 @@ pub fn prepare(
         }
         laid_out.push(file);
     }
+    // The master checked the limits already; a worker trusts no one.
+    let limits = request
+        .limits
+        .apply(&language.limits, max_limits)
+        .map_err(ExecutionFailure::InvalidSubmission)?;
     Ok(Submission {
         execution_id: request.execution_id,
-        limits: language.limits.clone(),
+        limits,
         language: language.clone(),
         files: laid_out,
         stdin: request.stdin,

@@ -13,19 +13,20 @@ use std::sync::{Arc, Mutex};
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SpawnErr, SupervisionEvent, pg};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use super::worker_actor::{Worker, WorkerContext, WorkerMessage};
 use crate::protocol::{
     ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply, ROUTER_GROUP, RouterMessage,
     Wire,
 };
-use crate::sandbox::{Language, Sandbox};
+use crate::sandbox::{Language, MaxLimits, Sandbox, SourceFile, Submission};
 
 pub struct Router;
 
 pub struct RouterArgs {
     pub node: String,
+    pub max_limits: MaxLimits,
     pub workers: usize,
     pub queue_capacity: usize,
     pub languages: Arc<BTreeMap<String, Language>>,
@@ -46,6 +47,8 @@ struct Pool {
     size: usize,
     queued: AtomicUsize,
     queue_capacity: usize,
+    /// The languages' versions, read from the images on first demand.
+    versions: OnceCell<BTreeMap<String, String>>,
 }
 
 impl Actor for Router {
@@ -60,6 +63,7 @@ impl Actor for Router {
     ) -> Result<Self::State, ActorProcessingErr> {
         let context = WorkerContext {
             node: args.node,
+            max_limits: args.max_limits,
             languages: args.languages,
             sandbox: args.sandbox,
         };
@@ -71,6 +75,7 @@ impl Actor for Router {
             size: args.workers,
             queued: AtomicUsize::new(0),
             queue_capacity: args.queue_capacity,
+            versions: OnceCell::new(),
         });
         for _ in 0..args.workers {
             let worker = pool.spawn_worker().await?;
@@ -125,11 +130,15 @@ impl Actor for Router {
                 ))));
             }
             RouterMessage::Ping(request, reply) => {
-                if let Err(fault) = &request.0 {
-                    tracing::warn!(%fault, "router received a ping it cannot read");
-                }
+                let with_versions = match &request.0 {
+                    Ok(request) => request.with_versions,
+                    Err(fault) => {
+                        tracing::warn!(%fault, "router received a ping it cannot read");
+                        false
+                    }
+                };
                 tokio::spawn(async move {
-                    let _ = reply.send(Wire::new(pool.ping().await));
+                    let _ = reply.send(Wire::new(pool.ping(with_versions).await));
                 });
             }
         }
@@ -219,8 +228,16 @@ impl Pool {
         }
     }
 
-    async fn ping(&self) -> PingReply {
+    async fn ping(&self, with_versions: bool) -> PingReply {
         let ready = self.context.sandbox.check_ready().await;
+        let versions = if with_versions && ready.is_ok() {
+            self.versions
+                .get_or_init(|| read_versions(&self.context))
+                .await
+                .clone()
+        } else {
+            BTreeMap::new()
+        };
         let free = self.permits.available_permits();
         PingReply {
             node: self.context.node.clone(),
@@ -229,8 +246,54 @@ impl Pool {
             workers: self.size,
             busy: self.size.saturating_sub(free),
             queued: self.queued.load(Ordering::SeqCst),
+            versions,
         }
     }
+}
+
+/// Runs each language's version command in its image and keeps the first
+/// line it prints (some print to stderr, as `java -version` does).
+async fn read_versions(context: &WorkerContext) -> BTreeMap<String, String> {
+    let mut versions = BTreeMap::new();
+    for language in context.languages.values() {
+        let Some(command) = &language.version else {
+            continue;
+        };
+        let mut probe = language.clone();
+        probe.run = command.clone();
+        probe.compile = None;
+        let outcome = context
+            .sandbox
+            .execute(Submission {
+                execution_id: uuid::Uuid::new_v4().to_string(),
+                files: vec![SourceFile {
+                    name: language.file.clone(),
+                    content: String::new(),
+                }],
+                stdin: String::new(),
+                args: Vec::new(),
+                limits: language.limits.clone(),
+                language: probe,
+            })
+            .await;
+        let line = outcome.run.and_then(|run| {
+            run.stdout
+                .lines()
+                .chain(run.stderr.lines())
+                .map(str::trim)
+                .find(|line| !line.is_empty())
+                .map(str::to_string)
+        });
+        match line {
+            Some(line) => {
+                versions.insert(language.name.clone(), line);
+            }
+            None => {
+                tracing::warn!(language = %language.name, "its version command printed nothing")
+            }
+        }
+    }
+    versions
 }
 
 #[cfg(test)]
@@ -245,7 +308,7 @@ mod tests {
 
     use super::*;
     use crate::protocol::{Executed, PingRequest};
-    use crate::sandbox::{Limits, Outcome, SourceFile, Status, StepOutcome, Submission};
+    use crate::sandbox::{Limits, Outcome, Status, StepOutcome};
 
     /// Echoes the code as stdout; "panic" panics, "hang" never ends.
     struct FakeSandbox;
@@ -290,6 +353,7 @@ mod tests {
             file: "main.fake".into(),
             run: vec!["run".into()],
             compile: None,
+            version: None,
             limits: Limits {
                 timeout: Duration::from_secs(1),
                 compile_timeout: Duration::from_secs(1),
@@ -311,6 +375,12 @@ mod tests {
             Router,
             RouterArgs {
                 node: "test-node".into(),
+                max_limits: MaxLimits {
+                    timeout: Duration::from_secs(10),
+                    compile_timeout: Duration::from_secs(10),
+                    memory_bytes: 512 << 20,
+                    output_bytes: 1 << 20,
+                },
                 workers,
                 queue_capacity: 0,
                 languages,
@@ -332,6 +402,7 @@ mod tests {
             }],
             stdin: String::new(),
             args: Vec::new(),
+            limits: Default::default(),
         };
         match router
             .call(
@@ -350,7 +421,7 @@ mod tests {
         for _ in 0..5000 {
             let ping = router
                 .call(
-                    |port| RouterMessage::Ping(Wire::new(PingRequest {}), port),
+                    |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
                     Some(Duration::from_secs(1)),
                 )
                 .await;

@@ -12,7 +12,7 @@ use ractor_cluster::RactorMessage;
 use super::executor::{Executor, ExecutorMessage};
 use super::file_handler::{FileHandler, FileHandlerMessage};
 use crate::protocol::{Executed, ExecutionFailure, ExecutionReply, ExecutionRequest};
-use crate::sandbox::{Language, Sandbox};
+use crate::sandbox::{Language, MaxLimits, Sandbox};
 
 pub struct Worker;
 
@@ -20,6 +20,7 @@ pub struct Worker;
 #[derive(Clone)]
 pub struct WorkerContext {
     pub node: String,
+    pub max_limits: MaxLimits,
     pub languages: Arc<BTreeMap<String, Language>>,
     pub sandbox: Arc<dyn Sandbox>,
 }
@@ -77,7 +78,7 @@ async fn run(
     let (file_handler, _) = Actor::spawn_linked(
         None,
         FileHandler,
-        context.languages.clone(),
+        (context.languages.clone(), context.max_limits.clone()),
         myself.get_cell(),
     )
     .await
