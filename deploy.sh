@@ -104,9 +104,19 @@ down() {
   log "stopped; nothing left"
 }
 
+need_openapi_validator() {
+  python3 -c 'import openapi_spec_validator' 2>/dev/null && return 0
+  command -v python3 >/dev/null || apt_install python3
+  log "installing openapi-spec-validator (checks the OpenAPI document)"
+  python3 -m pip install -q openapi-spec-validator 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages openapi-spec-validator 2>/dev/null \
+    || apt_install python3-openapi-spec-validator
+}
+
 test_all() {
   need_cargo
   command -v curl >/dev/null || apt_install curl
+  need_openapi_validator
   build_images
   log "cargo fmt --check"
   cargo fmt --all -- --check

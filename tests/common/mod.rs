@@ -28,6 +28,7 @@ pub struct Node {
     pub http_port: u16,
     pub log: PathBuf,
     env: Vec<(String, String)>,
+    config: Option<PathBuf>,
 }
 
 impl Node {
@@ -66,7 +67,24 @@ impl Node {
             http_port,
             log,
             env,
+            config: None,
         };
+        node.spawn();
+        node
+    }
+
+    /// Like [`Node::start`], with a settings file given by `--config`.
+    pub fn start_with_config(
+        role: &'static str,
+        cluster_port: u16,
+        seed_port: u16,
+        http_port: u16,
+        config: &std::path::Path,
+        extra: &[(&str, &str)],
+    ) -> Node {
+        let mut node = Node::start(role, cluster_port, seed_port, http_port, extra);
+        node.kill();
+        node.config = Some(config.to_path_buf());
         node.spawn();
         node
     }
@@ -77,7 +95,11 @@ impl Node {
             .append(true)
             .open(&self.log)
             .expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_braindrill"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_braindrill"));
+        if let Some(config) = &self.config {
+            command.arg("--config").arg(config);
+        }
+        let child = command
             .arg(self.role)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
