@@ -87,6 +87,8 @@ pub struct ClusterSettings {
     pub redial_initial_ms: u64,
     pub redial_max_ms: u64,
     pub ping_timeout_ms: u64,
+    pub heartbeat_interval_ms: u64,
+    pub heartbeat_misses: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +97,8 @@ pub struct HttpSettings {
     pub port: u16,
     pub max_body_bytes: usize,
     pub max_json_body_bytes: usize,
+    pub max_concurrent: usize,
+    pub max_queued: usize,
     pub deadline_margin_ms: u64,
 }
 
@@ -223,6 +227,14 @@ impl Settings {
             bail!(
                 "invalid configuration: cluster.redial_initial_ms must be above 0 and at most cluster.redial_max_ms"
             );
+        }
+        if self.cluster.heartbeat_interval_ms == 0 || self.cluster.heartbeat_misses == 0 {
+            bail!(
+                "invalid configuration: cluster.heartbeat_interval_ms and cluster.heartbeat_misses must be above 0"
+            );
+        }
+        if self.http.max_concurrent == 0 {
+            bail!("invalid configuration: http.max_concurrent must be at least 1");
         }
         if self.master.load_balancers == 0 {
             bail!("invalid configuration: master.load_balancers must be at least 1");

@@ -18,6 +18,7 @@ use crate::cluster::node::{self, ClusterNode};
 use crate::cluster::seed_dialer::SeedDialer;
 use crate::configuration::{Role, Settings};
 use crate::master::gateway::{self, Gateway};
+use crate::master::heartbeat::Heartbeat;
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
 use crate::master::routing::NodeTable;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
@@ -27,6 +28,9 @@ use crate::worker::{Router, RouterArgs};
 /// How long a stopping worker waits for its executions in flight: longer
 /// than the default limits, shorter than compose's stop grace period.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How often a worker looks for sandboxes that executions left behind.
+const ORPHAN_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Runs the node until a shutdown signal.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -94,6 +98,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
 struct WorkerSide {
     router: ActorRef<RouterMessage>,
+    orphan_sweeper: tokio::task::JoinHandle<()>,
     sandbox: DockerSandbox,
     node: String,
 }
@@ -126,6 +131,7 @@ impl WorkerSide {
             }
         }
         self.router.stop(None);
+        self.orphan_sweeper.abort();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
         match sweeper::sweep(self.sandbox.docker(), Some(&self.node)).await {
             Ok(swept) => tracing::info!(?swept, "removed this node's sandboxes"),
@@ -164,7 +170,21 @@ async fn start_worker(
             "the Docker engine is not available; this node reports not ready until it is"
         ),
     }
-    let sandbox = DockerSandbox::new(docker, node_name);
+    let sandbox = DockerSandbox::new(docker.clone(), node_name);
+    let orphan_sweeper = tokio::spawn(async move {
+        let mut sweep = sweeper::OrphanSweep::default();
+        let mut ticker = tokio::time::interval(ORPHAN_SWEEP_INTERVAL);
+        loop {
+            ticker.tick().await;
+            match sweep.pass(&docker).await {
+                Ok(swept) if swept != sweeper::Swept::default() => {
+                    tracing::info!(?swept, "removed sandboxes that executions left behind");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%error, "orphan sweep skipped"),
+            }
+        }
+    });
     let (router, _) = Actor::spawn(
         Some(format!("braindrill-router-{node_name}")),
         Router,
@@ -181,6 +201,7 @@ async fn start_worker(
     .context("cannot start the worker router")?;
     Ok(WorkerSide {
         router,
+        orphan_sweeper,
         sandbox,
         node: node_name.to_string(),
     })
@@ -226,7 +247,17 @@ async fn start_master(
         deadline_margin: Duration::from_millis(settings.http.deadline_margin_ms),
         ping_timeout: settings.ping_timeout(),
         next_balancer: AtomicUsize::new(0),
+        admission: tokio::sync::Semaphore::new(settings.http.max_concurrent),
+        waiting: AtomicUsize::new(0),
+        max_queued: settings.http.max_queued,
     });
+    let heartbeat = Heartbeat {
+        table: gateway.table.clone(),
+        interval: Duration::from_millis(settings.cluster.heartbeat_interval_ms),
+        timeout: settings.ping_timeout(),
+        misses: settings.cluster.heartbeat_misses,
+    }
+    .spawn();
     let address = format!("{}:{}", settings.http.host, settings.http.port);
     let listener = TcpListener::bind(&address).await.with_context(|| {
         format!("cannot listen for HTTP on {address} (HTTP_HOST, HTTP_PORT); is the port taken?")
@@ -243,6 +274,7 @@ async fn start_master(
         {
             tracing::error!(%error, "http gateway failed");
         }
+        heartbeat.abort();
     }))
 }
 

@@ -199,7 +199,12 @@ async fn a_master_without_workers_says_so_at_once() {
 async fn a_frozen_worker_gets_a_504_at_the_deadline() {
     let client = client();
     let (seed, http) = (free_port(), free_port());
-    let margin = [("BRAINDRILL__HTTP__DEADLINE_MARGIN_MS", "300")];
+    // The heartbeat is made too patient to notice within the deadline, so
+    // that the deadline itself is what answers.
+    let margin = [
+        ("BRAINDRILL__HTTP__DEADLINE_MARGIN_MS", "300"),
+        ("BRAINDRILL__CLUSTER__HEARTBEAT_MISSES", "1000"),
+    ];
     let master = Node::start("master", seed, seed, http, &margin);
     let worker = Node::start("worker", free_port(), seed, free_port(), &[]);
     wait_for_nodes(&client, &master, &[worker.name()]).await;
@@ -263,4 +268,88 @@ async fn invalid_configuration_stops_the_process_naming_the_key() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cluster.port"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_on_a_frozen_worker_run_again_on_another() {
+    let client = client();
+    let (seed, http) = (free_port(), free_port());
+    let master = Node::start("master", seed, seed, http, &[]);
+    let frozen = Node::start("worker", free_port(), seed, free_port(), &[]);
+    let healthy = Node::start("worker", free_port(), seed, free_port(), &[]);
+    wait_for_nodes(&client, &master, &[frozen.name(), healthy.name()]).await;
+    frozen.signal("STOP");
+    // Every request is answered correctly, by the healthy worker; those that
+    // were sent to the frozen one first say they were retried.
+    let answers = futures_util::future::join_all(
+        (0..4).map(|i| post_code(&client, &master, "python", format!("print({i})"))),
+    )
+    .await;
+    frozen.signal("CONT");
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body, format!("{i}\n"));
+        assert_eq!(answer.node.as_deref(), Some(healthy.name().as_str()));
+    }
+    assert!(
+        answers.iter().any(|answer| answer.retried),
+        "no request was sent to the frozen worker first"
+    );
+    // Taken back when it answers again.
+    wait_for_nodes(&client, &master, &[frozen.name(), healthy.name()]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_on_a_killed_worker_run_again_on_another() {
+    let client = client();
+    let (seed, http) = (free_port(), free_port());
+    let master = Node::start("master", seed, seed, http, &[]);
+    let mut doomed = Node::start("worker", free_port(), seed, free_port(), &[]);
+    let survivor = Node::start("worker", free_port(), seed, free_port(), &[]);
+    wait_for_nodes(&client, &master, &[doomed.name(), survivor.name()]).await;
+    let code = "import time\ntime.sleep(1.5)\nprint('done')";
+    let requests =
+        futures_util::future::join_all((0..4).map(|_| post_code(&client, &master, "python", code)));
+    let killer = async {
+        // Kill as soon as the doomed worker holds an execution (they sleep
+        // 1.5 s), as the master's own readiness report shows.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while busy_on(&client, &master, &doomed.name()).await == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the doomed worker got no work"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        doomed.kill();
+    };
+    let (answers, ()) = tokio::join!(requests, killer);
+    for answer in &answers {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body, "done\n");
+        assert_eq!(answer.node.as_deref(), Some(survivor.name().as_str()));
+    }
+    assert!(
+        answers.iter().any(|answer| answer.retried),
+        "nothing ran on the killed worker"
+    );
+    // Restarted, the node removes what its killed run left behind.
+    doomed.restart();
+    wait_for_nodes(&client, &master, &[doomed.name(), survivor.name()]).await;
+}
+
+/// How many workers of `node` hold an execution, from the master's /ready.
+async fn busy_on(client: &reqwest::Client, master: &Node, node: &str) -> u64 {
+    let Ok(response) = client.get(master.url("/ready")).send().await else {
+        return 0;
+    };
+    let body = response.text().await.unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    json["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|entry| entry["node"] == node)
+        .and_then(|entry| entry["busy"].as_u64())
+        .unwrap_or(0)
 }

@@ -603,6 +603,21 @@ fn route_error(error: RouteError, deadline: Duration) -> ApiError {
             "no_worker",
             "no worker node available",
         ),
+        error @ RouteError::Unavailable(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_worker",
+            error.to_string(),
+        ),
+        RouteError::Failed(failure @ ExecutionFailure::EngineUnavailable(_)) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_worker",
+            failure.to_string(),
+        ),
+        RouteError::Overloaded => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "the engine is at capacity: retry later",
+        ),
         RouteError::DeadlineExceeded => ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "deadline_exceeded",

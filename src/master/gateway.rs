@@ -43,6 +43,11 @@ pub struct Gateway {
     pub deadline_margin: Duration,
     pub ping_timeout: Duration,
     pub next_balancer: AtomicUsize,
+    /// Executions this master runs at once.
+    pub admission: tokio::sync::Semaphore,
+    /// Executions waiting for admission, and how many may.
+    pub waiting: AtomicUsize,
+    pub max_queued: usize,
 }
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
@@ -162,6 +167,25 @@ impl Gateway {
         if self.table.routers().is_empty() {
             return Err(RouteError::NoWorker);
         }
+        // Admission: a bounded number run, a bounded number wait (keeping
+        // their deadlines); past that, 429 at once.
+        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let admitted = if self.admission.available_permits() == 0 && waiting >= self.max_queued {
+            None
+        } else {
+            tokio::time::timeout(deadline_after, self.admission.acquire())
+                .await
+                .map(Some)
+                .map_err(|_| RouteError::DeadlineExceeded)
+                .transpose()
+        };
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _permit = match admitted {
+            None => return Err(RouteError::Overloaded),
+            Some(Err(error)) => return Err(error),
+            Some(Ok(Ok(permit))) => permit,
+            Some(Ok(Err(_closed))) => return Err(RouteError::Overloaded),
+        };
         let index = self.next_balancer.fetch_add(1, Ordering::Relaxed) % self.balancers.len();
         let balancer = &self.balancers[index];
         let deadline = Instant::now() + deadline_after;
@@ -232,6 +256,20 @@ fn plain_answer(routed: Result<Routed, RouteError>, deadline: Duration) -> Respo
 fn route_error(error: RouteError, deadline: Duration) -> Response {
     match error {
         RouteError::NoWorker => text(StatusCode::SERVICE_UNAVAILABLE, "no worker node available"),
+        error @ RouteError::Unavailable(_) => {
+            text(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+        }
+        RouteError::Failed(failure @ ExecutionFailure::EngineUnavailable(_)) => {
+            text(StatusCode::SERVICE_UNAVAILABLE, failure.to_string())
+        }
+        RouteError::Overloaded => {
+            let mut response = text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "the engine is at capacity: retry later",
+            );
+            set_header(&mut response, header::RETRY_AFTER.as_str(), "1");
+            response
+        }
         RouteError::DeadlineExceeded => text(
             StatusCode::GATEWAY_TIMEOUT,
             format!(

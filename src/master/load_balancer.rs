@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::rpc::CallResult;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
+use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use super::routing::NodeTable;
+use super::routing::{NoRouter, NodeTable};
 use crate::protocol::{Executed, ExecutionFailure, ExecutionRequest, RouterMessage, Wire};
 
 pub struct LoadBalancer;
@@ -37,6 +38,10 @@ pub struct Routed {
 pub enum RouteError {
     #[error("no worker node available")]
     NoWorker,
+    #[error("no worker node can run code: {0}")]
+    Unavailable(String),
+    #[error("the engine is at capacity")]
+    Overloaded,
     #[error("no answer from a worker node before the deadline")]
     DeadlineExceeded,
     #[error(transparent)]
@@ -74,8 +79,9 @@ impl Actor for LoadBalancer {
     }
 }
 
-/// Sends `request` to the least loaded router; on losing that node (or on
-/// its being full), tries one other node.
+/// Sends `request` to the least loaded healthy router; on losing that node
+/// (it left the cluster or the heartbeat declared it lost) or on its being
+/// full or unable to run code, tries one other node.
 pub async fn route(
     table: &Arc<NodeTable>,
     request: ExecutionRequest,
@@ -84,8 +90,13 @@ pub async fn route(
     let mut tried = Vec::new();
     let mut last_error = RouteError::NoWorker;
     for attempt in 0..2 {
-        let Some(router) = table.pick(&tried) else {
-            return Err(last_error);
+        let router = match table.pick(&tried) {
+            Ok(router) => router,
+            Err(_) if attempt > 0 => return Err(last_error),
+            Err(NoRouter::NoneConnected) => return Err(RouteError::NoWorker),
+            Err(NoRouter::NoneHealthy(reasons)) => {
+                return Err(RouteError::Unavailable(reasons.join("; ")));
+            }
         };
         let router_id = router.get_id();
         tried.push(router_id);
@@ -94,13 +105,19 @@ pub async fn route(
             return Err(RouteError::DeadlineExceeded);
         }
         let _in_flight = table.begin(router_id);
+        let mut lost = table.lost();
         let message = request.clone();
-        let answer = router
-            .call(
+        let answer = tokio::select! {
+            answer = router.call(
                 |port| RouterMessage::Execute(Wire::new(message), port),
                 Some(remaining),
-            )
-            .await;
+            ) => answer,
+            () = declared_lost(&mut lost, router_id) => {
+                tracing::warn!(router = %router_id, execution_id = %request.execution_id, "the worker node stopped answering during the execution; retrying elsewhere");
+                last_error = RouteError::NoWorker;
+                continue;
+            }
+        };
         match answer {
             Ok(CallResult::Success(Wire(Ok(Ok(executed))))) => {
                 return Ok(Routed {
@@ -111,6 +128,11 @@ pub async fn route(
             Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::Busy { node }))))) => {
                 tracing::info!(%node, "worker node is full; trying another");
                 last_error = RouteError::Failed(ExecutionFailure::Busy { node });
+            }
+            Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::EngineUnavailable(reason)))))) => {
+                tracing::warn!(router = %router_id, %reason, "worker node cannot run code; trying another");
+                table.mark_unhealthy(router_id, reason.clone());
+                last_error = RouteError::Unavailable(reason);
             }
             Ok(CallResult::Success(Wire(Ok(Err(failure))))) => {
                 if let ExecutionFailure::Rejected(reason) = &failure {
@@ -139,6 +161,17 @@ pub async fn route(
         }
     }
     Err(last_error)
+}
+
+/// Resolves when the heartbeat declares `router` lost.
+async fn declared_lost(lost: &mut broadcast::Receiver<ActorId>, router: ActorId) {
+    loop {
+        match lost.recv().await {
+            Ok(id) if id == router => return,
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
 }
 
 /// How close to the deadline a failed call counts as timed out.

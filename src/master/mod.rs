@@ -5,5 +5,6 @@
 
 pub mod api_v1;
 pub mod gateway;
+pub mod heartbeat;
 pub mod load_balancer;
 pub mod routing;

@@ -1,23 +1,45 @@
 //! Which worker node gets the next execution. Routers are looked up in the
 //! cluster-wide group on every pick (a restarted node comes back under a new
-//! actor id, so refs are never cached); among them the one with the fewest
-//! executions in flight from this master wins, ties broken round robin. So a
-//! node whose workers are all busy is not sent more while another has room.
+//! actor id, so refs are never cached); among the healthy ones, the one with
+//! the fewest executions in flight from this master wins, ties broken round
+//! robin. So a node whose workers are all busy is not sent more while another
+//! has room.
+//!
+//! Health comes from the [`super::heartbeat`]: a router that stops answering
+//! pings is taken out of routing, and executions waiting on it are told so
+//! (through [`NodeTable::lost`]) to run again elsewhere.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ractor::{ActorId, ActorRef, pg};
+use tokio::sync::broadcast;
 
 use crate::protocol::{ROUTER_GROUP, RouterMessage};
 
-#[derive(Default)]
 pub struct NodeTable {
     in_flight: Mutex<HashMap<ActorId, usize>>,
     /// Routers that answered in a protocol this master cannot read.
     incompatible: Mutex<HashSet<ActorId>>,
+    /// Routers that stopped answering heartbeats, or whose node cannot run
+    /// code, with the reason.
+    unhealthy: Mutex<HashMap<ActorId, String>>,
+    /// Announces a router declared lost by the heartbeat.
+    lost: broadcast::Sender<ActorId>,
     next: AtomicUsize,
+}
+
+impl Default for NodeTable {
+    fn default() -> NodeTable {
+        NodeTable {
+            in_flight: Mutex::default(),
+            incompatible: Mutex::default(),
+            unhealthy: Mutex::default(),
+            lost: broadcast::channel(64).0,
+            next: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// Counts one execution as in flight on a router until dropped.
@@ -39,8 +61,18 @@ impl Drop for InFlight {
     }
 }
 
+/// Why no router can be picked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoRouter {
+    /// No worker node is connected at all.
+    NoneConnected,
+    /// Worker nodes are connected but none is healthy; the reasons.
+    NoneHealthy(Vec<String>),
+}
+
 impl NodeTable {
-    /// Every router in the group that this master can talk to.
+    /// Every router in the group that this master can talk to, healthy or
+    /// not.
     pub fn routers(&self) -> Vec<ActorRef<RouterMessage>> {
         let incompatible = self
             .incompatible
@@ -54,23 +86,40 @@ impl NodeTable {
             .collect()
     }
 
-    /// The least loaded router not in `exclude`.
-    pub fn pick(&self, exclude: &[ActorId]) -> Option<ActorRef<RouterMessage>> {
-        let candidates: Vec<ActorRef<RouterMessage>> = self
-            .routers()
-            .into_iter()
+    /// The least loaded healthy router not in `exclude`.
+    pub fn pick(&self, exclude: &[ActorId]) -> Result<ActorRef<RouterMessage>, NoRouter> {
+        let all = self.routers();
+        if all.is_empty() {
+            return Err(NoRouter::NoneConnected);
+        }
+        let unhealthy = self
+            .unhealthy
+            .lock()
+            .map(|map| map.clone())
+            .unwrap_or_default();
+        let candidates: Vec<&ActorRef<RouterMessage>> = all
+            .iter()
             .filter(|router| !exclude.contains(&router.get_id()))
+            .filter(|router| !unhealthy.contains_key(&router.get_id()))
             .collect();
         if candidates.is_empty() {
-            return None;
+            let mut reasons: Vec<String> = unhealthy.into_values().collect();
+            reasons.sort();
+            reasons.dedup();
+            return Err(NoRouter::NoneHealthy(reasons));
         }
-        let in_flight = self.in_flight.lock().ok()?;
+        let in_flight = self
+            .in_flight
+            .lock()
+            .map(|map| map.clone())
+            .unwrap_or_default();
         let offset = self.next.fetch_add(1, Ordering::Relaxed);
         let count = candidates.len();
-        (0..count)
-            .map(|i| &candidates[(offset + i) % count])
+        let chosen = (0..count)
+            .map(|i| candidates[(offset + i) % count])
             .min_by_key(|router| in_flight.get(&router.get_id()).copied().unwrap_or(0))
-            .cloned()
+            .unwrap_or(candidates[0]);
+        Ok(chosen.clone())
     }
 
     pub fn begin(self: &Arc<Self>, router: ActorId) -> InFlight {
@@ -86,6 +135,47 @@ impl NodeTable {
     pub fn mark_incompatible(&self, router: ActorId) {
         if let Ok(mut incompatible) = self.incompatible.lock() {
             incompatible.insert(router);
+        }
+    }
+
+    /// Takes a router out of routing; says whether it was healthy before.
+    pub fn mark_unhealthy(&self, router: ActorId, reason: String) -> bool {
+        self.unhealthy
+            .lock()
+            .map(|mut map| map.insert(router, reason).is_none())
+            .unwrap_or(false)
+    }
+
+    /// Takes a router back; says whether it was unhealthy before.
+    pub fn mark_healthy(&self, router: ActorId) -> bool {
+        self.unhealthy
+            .lock()
+            .map(|mut map| map.remove(&router).is_some())
+            .unwrap_or(false)
+    }
+
+    pub fn is_healthy(&self, router: ActorId) -> bool {
+        self.unhealthy
+            .lock()
+            .map(|map| !map.contains_key(&router))
+            .unwrap_or(true)
+    }
+
+    /// Announces that a router stopped answering: executions waiting on it
+    /// run again elsewhere.
+    pub fn announce_lost(&self, router: ActorId) {
+        let _ = self.lost.send(router);
+    }
+
+    /// Subscribes to routers declared lost.
+    pub fn lost(&self) -> broadcast::Receiver<ActorId> {
+        self.lost.subscribe()
+    }
+
+    /// Forgets what is known of routers that left the group.
+    pub fn forget_departed(&self, present: &[ActorId]) {
+        if let Ok(mut unhealthy) = self.unhealthy.lock() {
+            unhealthy.retain(|router, _| present.contains(router));
         }
     }
 }

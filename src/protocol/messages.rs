@@ -115,6 +115,8 @@ pub enum ExecutionFailure {
     InvalidSubmission(String),
     #[error("worker node {node} is busy: all its workers and its queue are full")]
     Busy { node: String },
+    #[error("{0}")]
+    EngineUnavailable(String),
     #[error("the worker running the execution crashed: {0}")]
     WorkerCrashed(String),
     #[error("the worker node refused the message: {0}")]

@@ -139,7 +139,7 @@ impl DockerSandbox {
         leftovers: &mut Leftovers,
     ) -> anyhow::Result<StepOutcome> {
         let docker = &self.docker;
-        let name = format!("braindrill-{}-{}", submission.execution_id, step.name);
+        let name = format!("{}-{}", leftovers.volume, step.name);
         let spec = ContainerSpec {
             image: &submission.language.image,
             command: &step.command,
@@ -399,10 +399,14 @@ struct Leftovers {
 
 impl Leftovers {
     fn new(docker: Docker, execution_id: &str) -> Leftovers {
+        // A random part in every name: an execution that runs again (on
+        // another node, after losing the first) never meets the remains of
+        // its first run.
+        let instance = uuid::Uuid::new_v4().simple().to_string();
         Leftovers {
             docker,
             execution_id: execution_id.to_string(),
-            volume: format!("braindrill-{execution_id}"),
+            volume: format!("braindrill-{execution_id}-{}", &instance[..8]),
             containers: Vec::new(),
             done: false,
         }

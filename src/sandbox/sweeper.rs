@@ -1,9 +1,13 @@
-//! Removes containers and volumes a node left behind: at start (after a crash
-//! of an earlier run of the same node) and whenever asked.
+//! Removes containers and volumes that executions left behind: a node's own
+//! at its start (after a crash of an earlier run of the same node) and at
+//! its shutdown, and, periodically, orphans of any node (one killed with
+//! executions in flight never cleans up after itself).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
+use bollard::models::ContainerSummaryStateEnum;
 use bollard::query_parameters::{
     ListContainersOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
 };
@@ -81,4 +85,105 @@ async fn sweep_labelled(docker: &Docker, label_filters: Vec<String>) -> anyhow::
         }
     }
     Ok(swept)
+}
+
+/// Containers older than this that are not running belong to no live
+/// execution: a live one removes its container within milliseconds of its
+/// exit.
+const FINISHED_ORPHAN_AGE: Duration = Duration::from_secs(60);
+/// Running containers older than this outlived any possible execution (the
+/// largest time limits add up to well under it).
+const RUNNING_ORPHAN_AGE: Duration = Duration::from_secs(600);
+
+/// Volumes seen without a container by the previous pass: removed when a
+/// later pass still finds them so.
+#[derive(Debug, Default)]
+pub struct OrphanSweep {
+    suspects: HashSet<String>,
+}
+
+impl OrphanSweep {
+    /// Removes what executions of any node left behind (a node killed with
+    /// its executions in flight cannot clean up after itself).
+    pub async fn pass(&mut self, docker: &Docker) -> anyhow::Result<Swept> {
+        let engine = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{ENGINE_LABEL}={ENGINE_NAME}")],
+        )]);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|since| since.as_secs() as i64)
+            .unwrap_or(0);
+        let mut swept = Swept::default();
+        let containers = docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(engine.clone()),
+                ..Default::default()
+            }))
+            .await?;
+        let mut executions_with_containers = HashSet::new();
+        for container in containers {
+            let age =
+                Duration::from_secs(now.saturating_sub(container.created.unwrap_or(now)) as u64);
+            let running = matches!(container.state, Some(ContainerSummaryStateEnum::RUNNING));
+            let orphan = if running {
+                age > RUNNING_ORPHAN_AGE
+            } else {
+                age > FINISHED_ORPHAN_AGE
+            };
+            let Some(id) = container.id else { continue };
+            if orphan {
+                let removed = docker
+                    .remove_container(
+                        &id,
+                        Some(RemoveContainerOptions {
+                            force: true,
+                            v: true,
+                            ..Default::default()
+                        }),
+                    )
+                    .await;
+                if removed.is_ok() {
+                    swept.containers += 1;
+                    continue;
+                }
+            }
+            if let Some(execution) = container
+                .labels
+                .as_ref()
+                .and_then(|labels| labels.get(EXECUTION_LABEL))
+            {
+                executions_with_containers.insert(execution.clone());
+            }
+        }
+        let volumes = docker
+            .list_volumes(Some(ListVolumesOptions {
+                filters: Some(engine),
+            }))
+            .await?;
+        let mut suspects = HashSet::new();
+        for volume in volumes.volumes.unwrap_or_default() {
+            let execution = volume
+                .labels
+                .get(EXECUTION_LABEL)
+                .cloned()
+                .unwrap_or_default();
+            if executions_with_containers.contains(&execution) {
+                continue;
+            }
+            if self.suspects.contains(&volume.name) {
+                let removed = docker
+                    .remove_volume(&volume.name, Some(RemoveVolumeOptions { force: true }))
+                    .await;
+                if removed.is_ok() {
+                    swept.volumes += 1;
+                }
+            } else {
+                suspects.insert(volume.name);
+            }
+        }
+        self.suspects = suspects;
+        Ok(swept)
+    }
 }

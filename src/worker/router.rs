@@ -204,6 +204,15 @@ impl Pool {
                 "no idle worker behind a free slot".into(),
             ));
         };
+        // A node whose engine is down says so instead of failing the
+        // execution: the master tries another node.
+        if let Err(error) = self.context.sandbox.check_ready().await {
+            self.release(worker);
+            return Err(ExecutionFailure::EngineUnavailable(format!(
+                "the Docker engine of worker node {} is unavailable: {error:#}",
+                self.context.node
+            )));
+        }
         let execution_id = request.execution_id.clone();
         match worker
             .call(|port| WorkerMessage::Run(request, port), None)
