@@ -99,6 +99,8 @@ pub struct HttpSettings {
     pub max_json_body_bytes: usize,
     pub max_concurrent: usize,
     pub max_queued: usize,
+    /// Keys a client must present; none means the API is open.
+    pub api_keys: Vec<String>,
     pub deadline_margin_ms: u64,
 }
 
@@ -193,6 +195,18 @@ impl Settings {
                 .try_parsing(true)
                 .source(Some(prefixed.into_iter().collect())),
         );
+        // API_KEYS is a comma-separated list.
+        if let Some(list) = env.get("API_KEYS") {
+            let keys: Vec<String> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .map(str::to_string)
+                .collect();
+            builder = builder
+                .set_override("http.api_keys", keys)
+                .context("environment variable API_KEYS")?;
+        }
         for (variable, key) in ENV_ALIASES {
             if let Some(value) = env.get(*variable) {
                 let value = if *key == "role" {
@@ -232,6 +246,9 @@ impl Settings {
             bail!(
                 "invalid configuration: cluster.heartbeat_interval_ms and cluster.heartbeat_misses must be above 0"
             );
+        }
+        if self.http.api_keys.iter().any(|key| key.len() < 16) {
+            bail!("invalid configuration: http.api_keys must each be at least 16 characters long");
         }
         if self.http.max_concurrent == 0 {
             bail!("invalid configuration: http.max_concurrent must be at least 1");
@@ -457,6 +474,7 @@ mod tests {
                 ("WORKERS_PER_NODE", "4"),
                 ("LOAD_BALANCERS", "5"),
                 ("BRAINDRILL__SANDBOX__LIMITS__TIMEOUT_MS", "5000"),
+                ("API_KEYS", "first-key-0123456789, second-key-0123456789"),
             ]),
         )
         .expect("loads");

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::cluster::node::{self, ClusterNode};
 use crate::cluster::seed_dialer::SeedDialer;
 use crate::configuration::{Role, Settings};
+use crate::master::api_keys::ApiKeys;
 use crate::master::gateway::{self, Gateway};
 use crate::master::heartbeat::Heartbeat;
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
@@ -263,7 +264,11 @@ async fn start_master(
         format!("cannot listen for HTTP on {address} (HTTP_HOST, HTTP_PORT); is the port taken?")
     })?;
     tracing::info!(address = %listener.local_addr()?, "http gateway listening");
-    let app = gateway::router(gateway);
+    let keys = ApiKeys(Arc::new(settings.http.api_keys.clone()));
+    if !keys.0.is_empty() {
+        tracing::info!(keys = keys.0.len(), "API keys required");
+    }
+    let app = gateway::router(gateway, keys);
     Ok(tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop.wait_for(|stopped| *stopped).await;

@@ -474,3 +474,61 @@ async fn the_openapi_document_validates() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_when_configured_are_required() {
+    let key = "a-long-enough-test-key-42";
+    let node = Node::start(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &[("API_KEYS", &format!("other-key-0123456789,{key}"))],
+    );
+    let client = client();
+    let health = loop {
+        if let Ok(response) = client.get(node.url("/health")).send().await {
+            break response;
+        }
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(health.status().as_u16(), 200, "/health needs no key");
+    let body = json!({"language": "python", "code": "print(1)"}).to_string();
+    let send = |auth: Option<(&'static str, String)>| {
+        let mut request = client.post(node.url("/api/v1/execute")).body(body.clone());
+        if let Some((name, value)) = auth {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let missing = send(None).await.expect("answers");
+    assert_eq!(missing.status().as_u16(), 401);
+    assert!(missing.headers().contains_key("www-authenticate"));
+    let error: Value = serde_json::from_str(&missing.text().await.expect("body")).expect("JSON");
+    assert_eq!(error["error"]["code"], "unauthorized");
+    let wrong = send(Some(("authorization", "Bearer not-the-key".into())))
+        .await
+        .expect("answers");
+    assert_eq!(wrong.status().as_u16(), 401);
+    let plain = client
+        .post(node.url("/lang/python"))
+        .body("print(1)")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        plain.status().as_u16(),
+        401,
+        "the plain endpoint is guarded too"
+    );
+
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let bearer = send(Some(("authorization", format!("Bearer {key}"))))
+        .await
+        .expect("answers");
+    assert_eq!(bearer.status().as_u16(), 200);
+    let header = send(Some(("x-api-key", key.to_string())))
+        .await
+        .expect("answers");
+    assert_eq!(header.status().as_u16(), 200);
+}

@@ -21,6 +21,7 @@ use ractor::rpc::CallResult;
 use serde_json::json;
 use tokio::time::Instant;
 
+use super::api_keys::{ApiKeys, require_key};
 use super::api_v1;
 use super::load_balancer::{BALANCER_GRACE, LoadBalancerMessage, RouteError, Routed};
 use super::routing::NodeTable;
@@ -50,7 +51,7 @@ pub struct Gateway {
     pub max_queued: usize,
 }
 
-pub fn router(gateway: Arc<Gateway>) -> Router {
+pub fn router(gateway: Arc<Gateway>, keys: ApiKeys) -> Router {
     Router::new()
         .route("/lang/{language}", post(execute_plain))
         .route("/health", get(health))
@@ -59,6 +60,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .fallback(not_found)
         // The body limit is enforced by the handler, with its own message.
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(keys, require_key))
         .with_state(gateway)
 }
 

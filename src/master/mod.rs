@@ -3,6 +3,7 @@
 //! actors, which send each execution to a worker node's router chosen by
 //! [`routing`] from the cluster-wide router group.
 
+pub mod api_keys;
 pub mod api_v1;
 pub mod gateway;
 pub mod heartbeat;
