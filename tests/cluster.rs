@@ -251,6 +251,13 @@ async fn a_worker_with_the_wrong_cookie_never_joins_and_says_why() {
         intruder.log_text()
     );
     assert!(
+        master
+            .wait_for_log("authentication failed", Duration::from_secs(20))
+            .await,
+        "the master did not log the refusal:\n{}",
+        master.log_text()
+    );
+    assert!(
         ready_nodes(&client, &master).await.is_empty(),
         "the intruder joined"
     );

@@ -2,6 +2,7 @@
 //! (and refuses those without the cookie), and a feed of session events that
 //! is logged here and watched by the seed dialer.
 
+use std::collections::HashSet;
 use std::net::TcpListener;
 
 use anyhow::{Context, bail};
@@ -18,9 +19,21 @@ pub const MAX_FRAME_BYTES: u64 = 16 * 1024 * 1024;
 /// A change of a session with another node.
 #[derive(Debug, Clone)]
 pub enum SessionEvent {
-    Opened { peer: String, inbound: bool },
-    Authenticated { peer: String, inbound: bool },
-    Disconnected { peer: String, inbound: bool },
+    Opened {
+        session: u64,
+        peer: String,
+        inbound: bool,
+    },
+    Authenticated {
+        session: u64,
+        peer: String,
+        inbound: bool,
+    },
+    Disconnected {
+        session: u64,
+        peer: String,
+        inbound: bool,
+    },
 }
 
 pub struct ClusterNode {
@@ -60,16 +73,32 @@ pub async fn start(name: &str, ip: &str, port: u16, cookie: &str) -> anyhow::Res
         .context("cannot subscribe to cluster events")?;
     let mut log = events.subscribe();
     tokio::spawn(async move {
+        // Sessions that authenticated: one that closes before it did was
+        // refused (ractor_cluster logs that only at info level, hidden).
+        let mut authenticated = HashSet::new();
         while let Ok(event) = log.recv().await {
             match event {
-                SessionEvent::Opened { peer, inbound } => {
+                SessionEvent::Opened { peer, inbound, .. } => {
                     tracing::debug!(%peer, inbound, "cluster session opened");
                 }
-                SessionEvent::Authenticated { peer, inbound } => {
+                SessionEvent::Authenticated {
+                    session,
+                    peer,
+                    inbound,
+                } => {
+                    authenticated.insert(session);
                     tracing::info!(%peer, inbound, "node joined the cluster");
                 }
-                SessionEvent::Disconnected { peer, inbound } => {
-                    tracing::info!(%peer, inbound, "node left the cluster");
+                SessionEvent::Disconnected {
+                    session,
+                    peer,
+                    inbound,
+                } => {
+                    if authenticated.remove(&session) {
+                        tracing::info!(%peer, inbound, "node left the cluster");
+                    } else if inbound {
+                        tracing::warn!(%peer, "refused a node: authentication failed (does it have another cluster cookie?)");
+                    }
                 }
             }
         }
@@ -93,6 +122,7 @@ fn peer(session: &NodeServerSessionInformation) -> String {
 impl NodeEventSubscription for Forwarder {
     fn node_session_opened(&self, session: NodeServerSessionInformation) {
         let _ = self.events.send(SessionEvent::Opened {
+            session: session.node_id,
             peer: peer(&session),
             inbound: session.is_server,
         });
@@ -100,6 +130,7 @@ impl NodeEventSubscription for Forwarder {
 
     fn node_session_disconnected(&self, session: NodeServerSessionInformation) {
         let _ = self.events.send(SessionEvent::Disconnected {
+            session: session.node_id,
             peer: peer(&session),
             inbound: session.is_server,
         });
@@ -107,6 +138,7 @@ impl NodeEventSubscription for Forwarder {
 
     fn node_session_authenticated(&self, session: NodeServerSessionInformation) {
         let _ = self.events.send(SessionEvent::Authenticated {
+            session: session.node_id,
             peer: peer(&session),
             inbound: session.is_server,
         });

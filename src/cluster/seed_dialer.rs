@@ -72,6 +72,7 @@ async fn watch_session(events: &mut broadcast::Receiver<SessionEvent>) -> bool {
             Ok(SessionEvent::Authenticated {
                 inbound: false,
                 peer,
+                ..
             }) => {
                 tracing::info!(%peer, "connected to the seed node");
                 authenticated = true;
