@@ -21,6 +21,10 @@ const CONCURRENCY: usize = 8;
 /// The deadline margin of the master (`http.deadline_margin_ms`, default).
 const MARGIN: Duration = Duration::from_secs(10);
 
+/// One request's fate: its index, its kind, what it got, whether that was
+/// right and in time, and what was wrong otherwise.
+type Outcome = (usize, &'static str, String, bool, Option<String>);
+
 /// A program of the mix: its request, its time limit, and what must come of it.
 struct Case {
     kind: &'static str,
@@ -98,8 +102,7 @@ async fn every_request_gets_a_definite_answer_through_kill_and_freeze() {
 
     let (done_tx, mut done_rx) = watch::channel(0usize);
     let done_tx = Arc::new(done_tx);
-    let outcomes: Arc<Mutex<Vec<(usize, &'static str, String, bool, Option<String>)>>> =
-        Arc::default();
+    let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
     let started = Instant::now();
 
     let load = futures_util::stream::iter(0..REQUESTS)
