@@ -171,11 +171,14 @@ async fn hello_world_runs_in_every_language() {
         .into_iter()
         .map(|language| language.name)
         .collect();
-    assert_eq!(
-        configured.len(),
-        programs.len(),
-        "languages: {configured:?}"
-    );
+    // The six languages of the original must stay; more may be configured
+    // (tests/conformance.rs covers every one).
+    for (name, _) in programs {
+        assert!(
+            configured.iter().any(|configured| configured == name),
+            "the language {name} is not configured; languages: {configured:?}"
+        );
+    }
 
     let mut failures = Vec::new();
     for (name, code) in programs {
@@ -654,7 +657,7 @@ fn the_container_spec_is_hardened() {
         let spec = ContainerSpec {
             image: "braindrill/runtime:bookworm",
             command: &command,
-            volume: "braindrill-spec-execution",
+            volume: Some("braindrill-spec-execution"),
             code_read_only,
             limits: &limits,
             labels: labels.clone(),
@@ -729,7 +732,7 @@ fn the_container_spec_is_hardened() {
             );
         }
         assert_eq!(host.init, Some(true));
-        assert_eq!(host.ipc_mode.as_deref(), Some("private"));
+        assert_eq!(host.ipc_mode.as_deref(), Some("none"));
         assert_eq!(
             host.log_config.as_ref().and_then(|log| log.typ.as_deref()),
             Some("none")

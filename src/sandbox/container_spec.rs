@@ -20,12 +20,13 @@ pub const SCRATCH_DIR: &str = "/tmp";
 /// The unprivileged user the code runs as (nobody:nogroup).
 pub const SANDBOX_USER: &str = "65534:65534";
 
-/// One container: the image, the command, the volume holding the code and
-/// whether the code's folder is mounted read-only.
+/// One container: the image, the command, the volume holding the code (none
+/// for a warm container, which receives its code over stdin) and whether the
+/// code's folder is mounted read-only.
 pub struct ContainerSpec<'a> {
     pub image: &'a str,
     pub command: &'a [String],
-    pub volume: &'a str,
+    pub volume: Option<&'a str>,
     pub code_read_only: bool,
     pub limits: &'a Limits,
     pub labels: HashMap<String, String>,
@@ -55,20 +56,23 @@ impl ContainerSpec<'_> {
                 SCRATCH_DIR.to_string(),
                 format!("rw,nosuid,nodev,size={},mode=1777", limits.scratch_bytes),
             )])),
-            mounts: Some(vec![Mount {
-                target: Some(CODE_DIR.into()),
-                source: Some(self.volume.into()),
-                typ: Some(MountType::VOLUME),
-                read_only: Some(self.code_read_only),
-                volume_options: Some(MountVolumeOptions {
-                    // The engine creates the volume with these labels, so a
-                    // leaked one is found by the sweeper like a container.
-                    labels: Some(self.labels.clone()),
-                    no_copy: Some(true),
+            mounts: self.volume.map(|volume| {
+                vec![Mount {
+                    target: Some(CODE_DIR.into()),
+                    source: Some(volume.into()),
+                    typ: Some(MountType::VOLUME),
+                    read_only: Some(self.code_read_only),
+                    volume_options: Some(MountVolumeOptions {
+                        // The engine creates the volume with these labels, so
+                        // a leaked one is found by the sweeper like a
+                        // container.
+                        labels: Some(self.labels.clone()),
+                        no_copy: Some(true),
+                        ..Default::default()
+                    }),
                     ..Default::default()
-                }),
-                ..Default::default()
-            }]),
+                }]
+            }),
             // docker-init as PID 1: signals and zombies behave, and the
             // container ends when the program does.
             init: Some(true),
@@ -77,19 +81,24 @@ impl ContainerSpec<'_> {
                 typ: Some("none".into()),
                 config: None,
             }),
-            ipc_mode: Some("private".into()),
+            // No IPC namespace sharing and no /dev/shm: /tmp stays the only
+            // writable place (POSIX shared memory is unavailable).
+            ipc_mode: Some("none".into()),
             ..Default::default()
         };
         ContainerCreateBody {
             image: Some(self.image.into()),
             cmd: Some(self.command.to_vec()),
             user: Some(SANDBOX_USER.into()),
-            working_dir: Some(WORK_DIR.into()),
-            env: Some(vec![
-                format!("HOME={SCRATCH_DIR}"),
-                format!("TMPDIR={SCRATCH_DIR}"),
-                "LANG=C.UTF-8".into(),
-            ]),
+            working_dir: Some(
+                if self.volume.is_some() {
+                    WORK_DIR
+                } else {
+                    SCRATCH_DIR
+                }
+                .into(),
+            ),
+            env: Some(sandbox_env()),
             hostname: Some("sandbox".into()),
             network_disabled: Some(true),
             tty: Some(false),
@@ -111,4 +120,13 @@ fn ulimit(name: &str, value: i64) -> ResourcesUlimits {
         soft: Some(value),
         hard: Some(value),
     }
+}
+
+/// The environment of every sandboxed program.
+pub fn sandbox_env() -> Vec<String> {
+    vec![
+        format!("HOME={SCRATCH_DIR}"),
+        format!("TMPDIR={SCRATCH_DIR}"),
+        "LANG=C.UTF-8".into(),
+    ]
 }

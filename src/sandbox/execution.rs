@@ -143,7 +143,7 @@ impl DockerSandbox {
         let spec = ContainerSpec {
             image: &submission.language.image,
             command: &step.command,
-            volume: &leftovers.volume,
+            volume: Some(&leftovers.volume),
             code_read_only: step.code_read_only,
             limits: &submission.limits,
             labels: engine::labels(&self.node, &submission.execution_id),
@@ -299,19 +299,19 @@ struct Step {
     timeout: Duration,
 }
 
-enum Ending {
+pub(super) enum Ending {
     Exited,
     OverCap,
 }
 
 #[derive(PartialEq, Eq)]
-enum Flow {
+pub(super) enum Flow {
     Continue,
     OverCap,
 }
 
 /// Keeps stdout and stderr apart, never more than the cap over both.
-struct Collector {
+pub(super) struct Collector {
     remaining: usize,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
@@ -320,7 +320,7 @@ struct Collector {
 }
 
 impl Collector {
-    fn new(cap: usize) -> Collector {
+    pub(super) fn new(cap: usize) -> Collector {
         Collector {
             remaining: cap,
             stdout: Vec::new(),
@@ -330,7 +330,7 @@ impl Collector {
         }
     }
 
-    fn push(&mut self, frame: LogOutput) -> Flow {
+    pub(super) fn push(&mut self, frame: LogOutput) -> Flow {
         let (buffer, truncated, bytes) = match frame {
             LogOutput::StdOut { message } | LogOutput::Console { message } => {
                 (&mut self.stdout, &mut self.stdout_truncated, message)
@@ -351,7 +351,7 @@ impl Collector {
         Flow::Continue
     }
 
-    fn finish(self) -> (String, String, bool, bool) {
+    pub(super) fn finish(self) -> (String, String, bool, bool) {
         (
             String::from_utf8_lossy(&self.stdout).into_owned(),
             String::from_utf8_lossy(&self.stderr).into_owned(),
@@ -376,7 +376,7 @@ async fn wait_for_exit(docker: &Docker, name: &str) -> anyhow::Result<i64> {
     }
 }
 
-fn explain_create_error(error: bollard::errors::Error, image: &str) -> anyhow::Error {
+pub(super) fn explain_create_error(error: bollard::errors::Error, image: &str) -> anyhow::Error {
     if let bollard::errors::Error::DockerResponseServerError {
         status_code: 404, ..
     } = &error
@@ -466,7 +466,7 @@ async fn remove_everything(docker: &Docker, containers: &[String], volume: &str)
     }
 }
 
-async fn remove_container(docker: &Docker, name: &str) {
+pub(super) async fn remove_container(docker: &Docker, name: &str) {
     if let Err(error) = docker
         .remove_container(
             name,

@@ -1,0 +1,3 @@
+# Write to stderr as fast as possible, forever.
+chunk = "E" * 65536
+loop { $stderr.write(chunk) }
