@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::sandbox::{Language, Limits, MaxLimits};
+use crate::sandbox::{Language, Limits, MaxLimits, PoolSettings};
 
 const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
 
@@ -121,6 +121,17 @@ pub struct SandboxSettings {
     pub docker_timeout_s: u64,
     pub limits: LimitSettings,
     pub max_limits: MaxLimitSettings,
+    pub pool: PoolSettingsFile,
+}
+
+/// Warm sandboxes, as written in settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSettingsFile {
+    pub enabled: bool,
+    pub per_key: usize,
+    pub max_total: usize,
+    pub max_idle_s: u64,
 }
 
 /// The most a request may ask for.
@@ -267,6 +278,16 @@ impl Settings {
         }
         self.languages()?;
         Ok(())
+    }
+
+    /// The warm pool's sizes, or `None` when it is off.
+    pub fn pool(&self) -> Option<PoolSettings> {
+        let pool = &self.sandbox.pool;
+        (pool.enabled && pool.per_key > 0 && pool.max_total > 0).then(|| PoolSettings {
+            per_key: pool.per_key,
+            max_total: pool.max_total,
+            max_idle: Duration::from_secs(pool.max_idle_s),
+        })
     }
 
     /// The most a request may ask for.

@@ -23,7 +23,7 @@ use crate::master::heartbeat::Heartbeat;
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
 use crate::master::routing::NodeTable;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
-use crate::sandbox::{DockerSandbox, Language, engine, sweeper};
+use crate::sandbox::{DockerSandbox, Language, PooledSandbox, Sandbox, engine, sweeper};
 use crate::worker::{Router, RouterArgs};
 
 /// How long a stopping worker waits for its executions in flight: longer
@@ -99,6 +99,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
 struct WorkerSide {
     router: ActorRef<RouterMessage>,
+    /// Keeps the warm pool full; stopped before the final sweep.
+    refiller: Option<tokio::task::JoinHandle<()>>,
     orphan_sweeper: tokio::task::JoinHandle<()>,
     sandbox: DockerSandbox,
     node: String,
@@ -133,6 +135,9 @@ impl WorkerSide {
         }
         self.router.stop(None);
         self.orphan_sweeper.abort();
+        if let Some(refiller) = &self.refiller {
+            refiller.abort();
+        }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
         match sweeper::sweep(self.sandbox.docker(), Some(&self.node)).await {
             Ok(swept) => tracing::info!(?swept, "removed this node's sandboxes"),
@@ -186,6 +191,15 @@ async fn start_worker(
             }
         }
     });
+    let (sandbox_for_router, refiller): (Arc<dyn Sandbox>, _) = match settings.pool() {
+        Some(pool) => {
+            let all: Vec<Language> = languages.values().cloned().collect();
+            let pooled = PooledSandbox::new(sandbox.clone(), node_name, &all, pool);
+            let refiller = pooled.start_refilling();
+            (Arc::new(pooled), Some(refiller))
+        }
+        None => (Arc::new(sandbox.clone()), None),
+    };
     let (router, _) = Actor::spawn(
         Some(format!("braindrill-router-{node_name}")),
         Router,
@@ -195,13 +209,14 @@ async fn start_worker(
             workers: settings.worker.workers_per_node,
             queue_capacity: settings.worker.queue_capacity,
             languages,
-            sandbox: Arc::new(sandbox.clone()),
+            sandbox: sandbox_for_router,
         },
     )
     .await
     .context("cannot start the worker router")?;
     Ok(WorkerSide {
         router,
+        refiller,
         orphan_sweeper,
         sandbox,
         node: node_name.to_string(),

@@ -6,8 +6,8 @@
 //! implementation today, [`DockerSandbox`], creates a fresh hardened
 //! container per step ([`container_spec`]), streams its output under a cap,
 //! enforces the time limit with its own timer, and removes everything it
-//! created on every path ([`execution`]). A pooled strategy can implement the
-//! same trait without touching callers.
+//! created on every path ([`execution`]). [`PooledSandbox`] serves from warm,
+//! single-use containers where it can and falls back to the cold path.
 
 mod archive;
 pub mod container_spec;
@@ -16,6 +16,7 @@ mod execution;
 mod language;
 mod limits;
 mod outcome;
+mod pool;
 pub mod sweeper;
 
 use futures_util::future::BoxFuture;
@@ -26,6 +27,7 @@ pub use execution::DockerSandbox;
 pub use language::Language;
 pub use limits::{Limits, MaxLimits};
 pub use outcome::{Outcome, Status, StepOutcome};
+pub use pool::{PoolSettings, PooledSandbox};
 
 /// One file of a submission, by its path relative to the code's folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,245 @@
+//! Warm sandboxes against the real Docker engine: single use, bounded, the
+//! sandbox's guarantees in pooled mode, and nothing left after a worker's
+//! shutdown.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::ListContainersOptions;
+use braindrill::configuration::Settings;
+use braindrill::sandbox::{
+    DockerSandbox, Language, PoolSettings, PooledSandbox, Sandbox, SourceFile, Status, Submission,
+    engine,
+};
+use common::{Node, client, free_port, wait_for_nodes};
+
+fn languages() -> Vec<Language> {
+    Settings::load(None, std::iter::empty())
+        .expect("default settings")
+        .languages()
+        .expect("languages")
+}
+
+fn language(name: &str) -> Language {
+    languages()
+        .into_iter()
+        .find(|language| language.name == name)
+        .expect("configured")
+}
+
+fn pool(node: &str, per_key: usize, max_total: usize) -> PooledSandbox {
+    let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
+    let cold = DockerSandbox::new(docker, node);
+    PooledSandbox::new(
+        cold,
+        node,
+        &languages(),
+        PoolSettings {
+            per_key,
+            max_total,
+            max_idle: Duration::from_secs(300),
+        },
+    )
+}
+
+fn submit(language: &Language, code: &str) -> Submission {
+    Submission {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        language: language.clone(),
+        files: vec![SourceFile {
+            name: language.file.clone(),
+            content: code.into(),
+        }],
+        stdin: String::new(),
+        args: Vec::new(),
+        limits: language.limits.clone(),
+    }
+}
+
+async fn wait_for_warm(pool: &PooledSandbox, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pool.warm_count() < count {
+        assert!(
+            Instant::now() < deadline,
+            "the pool never held {count} warm sandboxes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Containers labelled with `node`, running or not.
+async fn containers_of(node: &str) -> usize {
+    let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
+    docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_string(),
+                vec![format!("braindrill.node={node}")],
+            )])),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .len()
+}
+
+async fn remove_all_of(node: &str) {
+    let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
+    braindrill::sandbox::sweeper::sweep(&docker, Some(node))
+        .await
+        .expect("sweep");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_sandbox_serves_one_execution_only() {
+    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
+    let pool = pool(&node, 1, 1);
+    let refiller = pool.start_refilling();
+    let python = language("python");
+
+    wait_for_warm(&pool, 1).await;
+    let first = pool
+        .execute(submit(
+            &python,
+            "import os\nopen('/tmp/secret-of-the-first', 'w').write('x')\nprint(sorted(os.listdir('/tmp')))",
+        ))
+        .await;
+    assert_eq!(first.status, Status::Ok, "{first:?}");
+    assert!(
+        first
+            .run
+            .as_ref()
+            .expect("run")
+            .stdout
+            .contains("secret-of-the-first")
+    );
+    assert_eq!(
+        pool.served_warm(),
+        1,
+        "the first execution did not run warm"
+    );
+
+    wait_for_warm(&pool, 1).await;
+    let second = pool
+        .execute(submit(
+            &python,
+            "import os\nprint(sorted(os.listdir('/tmp')))",
+        ))
+        .await;
+    assert_eq!(second.status, Status::Ok, "{second:?}");
+    assert_eq!(
+        pool.served_warm(),
+        2,
+        "the second execution did not run warm"
+    );
+    let listing = &second.run.as_ref().expect("run").stdout;
+    assert!(
+        !listing.contains("secret"),
+        "the second execution saw the first's file: {listing}"
+    );
+
+    refiller.abort();
+    remove_all_of(&node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_never_exceeds_its_bound() {
+    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
+    // Three keys (python's, javascript's and java's limits) want two each;
+    // the bound is three.
+    let pool = pool(&node, 2, 3);
+    let refiller = pool.start_refilling();
+    wait_for_warm(&pool, 3).await;
+    let python = language("python");
+    for round in 0..6 {
+        let outcome = pool
+            .execute(submit(&python, &format!("print({round})")))
+            .await;
+        assert_eq!(outcome.status, Status::Ok);
+        assert!(
+            pool.warm_count() <= 3,
+            "{} warm sandboxes",
+            pool.warm_count()
+        );
+    }
+    // Let the refill catch up, then count what exists on the engine: the
+    // warm ones plus at most the used ones still being removed.
+    wait_for_warm(&pool, 3).await;
+    assert!(pool.warm_count() <= 3);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while containers_of(&node).await > 3 {
+        assert!(
+            Instant::now() < deadline,
+            "more than 3 containers stay on the engine"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    refiller.abort();
+    remove_all_of(&node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_hold_in_pooled_mode() {
+    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
+    let pool = pool(&node, 2, 2);
+    let refiller = pool.start_refilling();
+    let python = language("python");
+    let cases = [
+        ("x = bytearray(300 * 1024 * 1024)", Status::MemoryLimit),
+        ("while True: pass", Status::Timeout),
+        ("print('z' * 1000000)", Status::OutputLimit),
+        ("import sys; sys.exit(4)", Status::RuntimeError),
+        (
+            "import os\nassert os.getuid() == 65534\nassert os.listdir('/sys/class/net') == ['lo']\ntry:\n    open('/etc/x', 'w')\nexcept OSError:\n    print('read-only')",
+            Status::Ok,
+        ),
+    ];
+    for (code, expected) in cases {
+        wait_for_warm(&pool, 1).await;
+        let served = pool.served_warm();
+        let started = Instant::now();
+        let outcome = pool.execute(submit(&python, code)).await;
+        assert_eq!(outcome.status, expected, "{code}: {outcome:?}");
+        assert_eq!(pool.served_warm(), served + 1, "{code} did not run warm");
+        if expected == Status::Timeout {
+            assert!(started.elapsed() <= python.limits.timeout + Duration::from_secs(1));
+        }
+        if expected == Status::Ok {
+            assert_eq!(outcome.run.as_ref().expect("run").stdout, "read-only\n");
+        }
+    }
+    let mut with_input = submit(&python, "import sys\nprint(sys.argv[1:], sys.stdin.read())");
+    with_input.stdin = "typed".into();
+    with_input.args = vec!["a".into()];
+    wait_for_warm(&pool, 1).await;
+    let outcome = pool.execute(with_input).await;
+    assert_eq!(outcome.run.as_ref().expect("run").stdout, "['a'] typed\n");
+    refiller.abort();
+    remove_all_of(&node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_warm_sandbox_survives_a_worker_shutdown() {
+    let client = client();
+    let mut node = Node::start("standalone", free_port(), 1, free_port(), &[]);
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let name = node.name();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_of(&name).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the node started no warm sandbox"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = node.terminate();
+    assert!(status.success(), "the node did not stop cleanly: {status}");
+    assert_eq!(
+        containers_of(&name).await,
+        0,
+        "warm sandboxes outlived their worker"
+    );
+}
