@@ -100,7 +100,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 struct WorkerSide {
     router: ActorRef<RouterMessage>,
     /// Keeps the warm pool full; stopped before the final sweep.
-    refiller: Option<tokio::task::JoinHandle<()>>,
+    refiller: Option<(PooledSandbox, tokio::task::JoinHandle<()>)>,
     orphan_sweeper: tokio::task::JoinHandle<()>,
     sandbox: DockerSandbox,
     node: String,
@@ -135,8 +135,8 @@ impl WorkerSide {
         }
         self.router.stop(None);
         self.orphan_sweeper.abort();
-        if let Some(refiller) = &self.refiller {
-            refiller.abort();
+        if let Some((pool, refiller)) = self.refiller {
+            pool.stop_refilling(refiller).await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
         match sweeper::sweep(self.sandbox.docker(), Some(&self.node)).await {
@@ -196,7 +196,7 @@ async fn start_worker(
             let all: Vec<Language> = languages.values().cloned().collect();
             let pooled = PooledSandbox::new(sandbox.clone(), node_name, &all, pool);
             let refiller = pooled.start_refilling();
-            (Arc::new(pooled), Some(refiller))
+            (Arc::new(pooled.clone()), Some((pooled, refiller)))
         }
         None => (Arc::new(sandbox.clone()), None),
     };

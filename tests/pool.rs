@@ -58,7 +58,21 @@ fn submit(language: &Language, code: &str) -> Submission {
     }
 }
 
+/// Waits until `count` warm sandboxes are held for python.
 async fn wait_for_warm(pool: &PooledSandbox, count: usize) {
+    let python = language("python");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pool.warm_count_for(&python) < count {
+        assert!(
+            Instant::now() < deadline,
+            "the pool never held {count} warm sandboxes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the pool holds `count` warm sandboxes in all.
+async fn wait_for_total(pool: &PooledSandbox, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while pool.warm_count() < count {
         assert!(
@@ -152,7 +166,7 @@ async fn the_pool_never_exceeds_its_bound() {
     // the bound is three.
     let pool = pool(&node, 2, 3);
     let refiller = pool.start_refilling();
-    wait_for_warm(&pool, 3).await;
+    wait_for_total(&pool, 3).await;
     let python = language("python");
     for round in 0..6 {
         let outcome = pool
@@ -167,7 +181,7 @@ async fn the_pool_never_exceeds_its_bound() {
     }
     // Let the refill catch up, then count what exists on the engine: the
     // warm ones plus at most the used ones still being removed.
-    wait_for_warm(&pool, 3).await;
+    wait_for_total(&pool, 3).await;
     assert!(pool.warm_count() <= 3);
     let deadline = Instant::now() + Duration::from_secs(20);
     while containers_of(&node).await > 3 {
@@ -224,7 +238,13 @@ async fn limits_hold_in_pooled_mode() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_warm_sandbox_survives_a_worker_shutdown() {
     let client = client();
-    let mut node = Node::start("standalone", free_port(), 1, free_port(), &[]);
+    let mut node = Node::start(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &[("BRAINDRILL__SANDBOX__POOL__ENABLED", "true")],
+    );
     wait_for_nodes(&client, &node, &[node.name()]).await;
     let name = node.name();
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -15,7 +15,7 @@
 //! `oom_kill` counter is read instead.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -43,6 +43,8 @@ const PROLOGUE: &str =
 /// How often a running exec is checked for having ended while its output
 /// stays open (a child it left behind holds the pipe).
 const EXEC_POLL: Duration = Duration::from_millis(50);
+/// How long output is still read after the program's exec ended.
+const DRAIN_GRACE: Duration = Duration::from_millis(250);
 /// Time to wait for a warm container to stop after a kill.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 
@@ -97,6 +99,7 @@ pub struct PooledSandbox {
     shelves: Arc<Mutex<Shelves>>,
     wake: Arc<Notify>,
     served_warm: Arc<AtomicUsize>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl PooledSandbox {
@@ -129,6 +132,29 @@ impl PooledSandbox {
             })),
             wake: Arc::new(Notify::new()),
             served_warm: Arc::new(AtomicUsize::new(0)),
+            stopping: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Warm containers held now for `language` at its own limits.
+    pub fn warm_count_for(&self, language: &Language) -> usize {
+        let key = PoolKey::of(language, &language.limits);
+        self.shelves
+            .lock()
+            .map(|shelves| shelves.warm.get(&key).map_or(0, VecDeque::len))
+            .unwrap_or(0)
+    }
+
+    /// Stops refilling and waits until no container is being created, so a
+    /// sweep after it finds everything the pool made.
+    pub async fn stop_refilling(&self, refiller: JoinHandle<()>) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        if tokio::time::timeout(KILL_GRACE * 2, refiller)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the warm pool did not stop refilling in time");
         }
     }
 
@@ -150,7 +176,7 @@ impl PooledSandbox {
     pub fn start_refilling(&self) -> JoinHandle<()> {
         let pool = self.clone();
         tokio::spawn(async move {
-            loop {
+            while !pool.stopping.load(Ordering::SeqCst) {
                 pool.refill_once().await;
                 // Woken when a container is taken, and now and then to
                 // replace old ones.
@@ -163,7 +189,7 @@ impl PooledSandbox {
     /// ones.
     async fn refill_once(&self) {
         self.retire_old().await;
-        loop {
+        while !self.stopping.load(Ordering::SeqCst) {
             let Some((key, language)) = self.next_to_fill() else {
                 return;
             };
@@ -377,11 +403,21 @@ impl PooledSandbox {
                         None => return Ok(None),
                     },
                     _ = poll.tick() => {
-                        // The program ended but something it left holds the
-                        // output open: what it printed is all there is.
                         let running = docker.inspect_exec(&exec).await.ok().and_then(|state| state.running);
                         if running == Some(false) {
-                            return Ok(None);
+                            // The program ended. What it printed may still be
+                            // in flight, or something it left behind holds
+                            // the output open: read on briefly, then stop.
+                            let drained = tokio::time::timeout(DRAIN_GRACE, async {
+                                while let Some(Ok(frame)) = output.next().await {
+                                    if collector.push(frame) == Flow::OverCap {
+                                        return Some(Status::OutputLimit);
+                                    }
+                                }
+                                None
+                            })
+                            .await;
+                            return Ok(drained.unwrap_or(None));
                         }
                     }
                 }
