@@ -23,7 +23,9 @@ use crate::master::heartbeat::Heartbeat;
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
 use crate::master::routing::NodeTable;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
-use crate::sandbox::{DockerSandbox, Language, PooledSandbox, Sandbox, engine, sweeper};
+use crate::sandbox::{
+    ConnectingSandbox, DockerSandbox, Language, PooledSandbox, Sandbox, engine, sweeper,
+};
 use crate::worker::{Router, RouterArgs};
 
 /// How long a stopping worker waits for its executions in flight: longer
@@ -101,8 +103,9 @@ struct WorkerSide {
     router: ActorRef<RouterMessage>,
     /// Keeps the warm pool full; stopped before the final sweep.
     refiller: Option<(PooledSandbox, tokio::task::JoinHandle<()>)>,
-    orphan_sweeper: tokio::task::JoinHandle<()>,
-    sandbox: DockerSandbox,
+    orphan_sweeper: Option<tokio::task::JoinHandle<()>>,
+    socket: String,
+    timeout_s: u64,
     node: String,
 }
 
@@ -134,12 +137,21 @@ impl WorkerSide {
             }
         }
         self.router.stop(None);
-        self.orphan_sweeper.abort();
+        if let Some(orphan_sweeper) = &self.orphan_sweeper {
+            orphan_sweeper.abort();
+        }
         if let Some((pool, refiller)) = self.refiller {
             pool.stop_refilling(refiller).await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
-        match sweeper::sweep(self.sandbox.docker(), Some(&self.node)).await {
+        let docker = match engine::connect(&self.socket, self.timeout_s) {
+            Ok(docker) => docker,
+            Err(error) => {
+                tracing::warn!(%error, "cannot sweep this node's sandboxes");
+                return;
+            }
+        };
+        match sweeper::sweep(&docker, Some(&self.node)).await {
             Ok(swept) => tracing::info!(?swept, "removed this node's sandboxes"),
             Err(error) => tracing::warn!(%error, "cannot sweep this node's sandboxes"),
         }
@@ -151,33 +163,95 @@ async fn start_worker(
     node_name: &str,
     languages: Arc<BTreeMap<String, Language>>,
 ) -> anyhow::Result<WorkerSide> {
-    let docker = engine::connect(
-        &settings.sandbox.docker_socket,
-        settings.sandbox.docker_timeout_s,
-    )?;
-    match engine::ping(&docker).await {
-        Ok(()) => {
-            // Whatever an earlier run of this node left behind goes first.
-            match sweeper::sweep(&docker, Some(node_name)).await {
-                Ok(swept) if swept != sweeper::Swept::default() => {
-                    tracing::info!(
-                        ?swept,
-                        "removed sandboxes left by an earlier run of this node"
-                    );
+    let socket = &settings.sandbox.docker_socket;
+    let timeout_s = settings.sandbox.docker_timeout_s;
+    let (sandbox, refiller, orphan_sweeper): (Arc<dyn Sandbox>, _, _) =
+        match engine::connect(socket, timeout_s) {
+            Ok(docker) => {
+                prepare_engine(&docker, node_name, &languages).await;
+                let cold = DockerSandbox::new(docker.clone(), node_name);
+                let orphan_sweeper = Some(spawn_orphan_sweeper(docker));
+                match settings.pool() {
+                    Some(pool) => {
+                        let all: Vec<Language> = languages.values().cloned().collect();
+                        let pooled = PooledSandbox::new(cold, node_name, &all, pool);
+                        let refiller = pooled.start_refilling();
+                        (
+                            Arc::new(pooled.clone()),
+                            Some((pooled, refiller)),
+                            orphan_sweeper,
+                        )
+                    }
+                    None => (Arc::new(cold), None, orphan_sweeper),
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "cannot sweep old sandboxes"),
             }
-            warn_about_missing_images(&docker, &languages).await;
-        }
-        Err(error) => tracing::error!(
+            Err(error) => {
+                // Join the cluster anyway: the node reports why it cannot run
+                // code, and connects as soon as the socket appears.
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "the Docker engine is not available; this node reports not ready until it is"
+                );
+                (
+                    Arc::new(ConnectingSandbox::new(socket, timeout_s, node_name)),
+                    None,
+                    None,
+                )
+            }
+        };
+    let (router, _) = Actor::spawn(
+        Some(format!("braindrill-router-{node_name}")),
+        Router,
+        RouterArgs {
+            node: node_name.to_string(),
+            max_limits: settings.max_limits(),
+            workers: settings.worker.workers_per_node,
+            queue_capacity: settings.worker.queue_capacity,
+            languages,
+            sandbox,
+        },
+    )
+    .await
+    .context("cannot start the worker router")?;
+    Ok(WorkerSide {
+        router,
+        refiller,
+        orphan_sweeper,
+        socket: socket.clone(),
+        timeout_s,
+        node: node_name.to_string(),
+    })
+}
+
+/// Sweeps what an earlier run of this node left, and says which images are
+/// missing.
+async fn prepare_engine(
+    docker: &bollard::Docker,
+    node_name: &str,
+    languages: &BTreeMap<String, Language>,
+) {
+    if let Err(error) = engine::ping(docker).await {
+        tracing::error!(
             error = format!("{error:#}"),
-            socket = %settings.sandbox.docker_socket,
-            "the Docker engine is not available; this node reports not ready until it is"
-        ),
+            "the Docker engine does not answer; this node reports not ready until it does"
+        );
+        return;
     }
-    let sandbox = DockerSandbox::new(docker.clone(), node_name);
-    let orphan_sweeper = tokio::spawn(async move {
+    match sweeper::sweep(docker, Some(node_name)).await {
+        Ok(swept) if swept != sweeper::Swept::default() => {
+            tracing::info!(
+                ?swept,
+                "removed sandboxes left by an earlier run of this node"
+            );
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "cannot sweep old sandboxes"),
+    }
+    warn_about_missing_images(docker, languages).await;
+}
+
+fn spawn_orphan_sweeper(docker: bollard::Docker) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         let mut sweep = sweeper::OrphanSweep::default();
         let mut ticker = tokio::time::interval(ORPHAN_SWEEP_INTERVAL);
         loop {
@@ -190,36 +264,6 @@ async fn start_worker(
                 Err(error) => tracing::debug!(%error, "orphan sweep skipped"),
             }
         }
-    });
-    let (sandbox_for_router, refiller): (Arc<dyn Sandbox>, _) = match settings.pool() {
-        Some(pool) => {
-            let all: Vec<Language> = languages.values().cloned().collect();
-            let pooled = PooledSandbox::new(sandbox.clone(), node_name, &all, pool);
-            let refiller = pooled.start_refilling();
-            (Arc::new(pooled.clone()), Some((pooled, refiller)))
-        }
-        None => (Arc::new(sandbox.clone()), None),
-    };
-    let (router, _) = Actor::spawn(
-        Some(format!("braindrill-router-{node_name}")),
-        Router,
-        RouterArgs {
-            node: node_name.to_string(),
-            max_limits: settings.max_limits(),
-            workers: settings.worker.workers_per_node,
-            queue_capacity: settings.worker.queue_capacity,
-            languages,
-            sandbox: sandbox_for_router,
-        },
-    )
-    .await
-    .context("cannot start the worker router")?;
-    Ok(WorkerSide {
-        router,
-        refiller,
-        orphan_sweeper,
-        sandbox,
-        node: node_name.to_string(),
     })
 }
 

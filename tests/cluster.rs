@@ -360,3 +360,149 @@ async fn busy_on(client: &reqwest::Client, master: &Node, node: &str) -> u64 {
         .and_then(|entry| entry["busy"].as_u64())
         .unwrap_or(0)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_its_capacity_the_master_answers_429_at_once() {
+    let client = client();
+    let node = Node::start(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &[
+            ("BRAINDRILL__HTTP__MAX_CONCURRENT", "1"),
+            ("BRAINDRILL__HTTP__MAX_QUEUED", "0"),
+        ],
+    );
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    // One slow execution holds the only slot...
+    let slow = post_code(
+        &client,
+        &node,
+        "python",
+        "import time\ntime.sleep(2)\nprint('slow')",
+    );
+    let extra = async {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let response = client
+                .post(node.url("/lang/python"))
+                .body("print('extra')")
+                .send()
+                .await
+                .expect("answers");
+            if response.status().as_u16() == 429 {
+                return response;
+            }
+            // ...until it has the slot, the extra one may still get in.
+            assert!(Instant::now() < deadline, "never refused");
+        }
+    };
+    let (slow, refused) = tokio::join!(slow, extra);
+    assert_eq!(slow.body, "slow\n");
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert!(refused.text().await.expect("body").contains("retry later"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_that_is_down_gives_503_and_recovers_without_a_restart() {
+    let client = client();
+    // The worker's socket path does not exist yet: its engine is "down".
+    let socket =
+        std::env::temp_dir().join(format!("braindrill-test-{}.sock", uuid::Uuid::new_v4()));
+    let socket_text = socket.display().to_string();
+    let (seed, http) = (free_port(), free_port());
+    let master = Node::start("master", seed, seed, http, &[]);
+    let worker = Node::start(
+        "worker",
+        free_port(),
+        seed,
+        free_port(),
+        &[("DOCKER_SOCKET", socket_text.as_str())],
+    );
+    // The node joins but is not ready.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = match client.get(master.url("/ready")).send().await {
+            Ok(response) => (
+                response.status().as_u16(),
+                response.text().await.unwrap_or_default(),
+            ),
+            Err(_) => (0, String::new()), // not listening yet
+        };
+        if body.contains(&worker.name()) {
+            assert_eq!(status, 503, "{body}");
+            assert!(body.contains("Docker engine"), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the worker never showed up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let answer = post_code(&client, &master, "python", "print(1)").await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(answer.body.contains("Docker engine"), "{}", answer.body);
+
+    // The engine "comes back": the node serves again, no restart.
+    std::os::unix::fs::symlink("/var/run/docker.sock", &socket).expect("symlink");
+    wait_for_nodes(&client, &master, &[worker.name()]).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = post_code(&client, &master, "python", "print('back')").await;
+        if answer.status == 200 {
+            assert_eq!(answer.body, "back\n");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never recovered: {}",
+            answer.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = std::fs::remove_file(&socket);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminated_master_finishes_what_it_holds() {
+    let client = client();
+    let (seed, http) = (free_port(), free_port());
+    let mut master = Node::start("master", seed, seed, http, &[]);
+    let worker = Node::start("worker", free_port(), seed, free_port(), &[]);
+    wait_for_nodes(&client, &master, &[worker.name()]).await;
+    let request = post_code(
+        &client,
+        &master,
+        "python",
+        "import time\ntime.sleep(1.5)\nprint('finished')",
+    );
+    let stop = async {
+        // SIGTERM once the worker holds the execution.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let body = client
+                .get(master.url("/ready"))
+                .send()
+                .await
+                .expect("answers")
+                .text()
+                .await
+                .unwrap_or_default();
+            if body.contains("\"busy\":1") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the execution never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        master.signal("TERM");
+    };
+    let (answer, ()) = tokio::join!(request, stop);
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, "finished\n");
+    assert!(master.terminate_wait().success());
+}

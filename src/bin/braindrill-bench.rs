@@ -107,6 +107,10 @@ struct HttpArgs {
     /// Where the picture goes (SVG).
     #[arg(long, default_value = "docs/benchmarks.svg")]
     svg: PathBuf,
+    /// A note on the setup (e.g. "warm pool off"), shown in the picture's
+    /// titles and saved in the JSON.
+    #[arg(long, default_value = "")]
+    note: String,
     /// Time bound of the whole run in seconds (at most 600); what was
     /// measured until then is reported.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=600))]
@@ -415,6 +419,7 @@ struct HttpReport {
     url: String,
     language: String,
     code: String,
+    note: String,
     requests_per_level: u64,
     baseline_every: u64,
     baseline_command: Vec<String>,
@@ -460,6 +465,7 @@ async fn http_bench(docker: &Docker, args: HttpArgs) -> anyhow::Result<()> {
         url: base,
         language: args.language,
         code: args.code,
+        note: args.note,
         requests_per_level: args.requests,
         baseline_every: args.baseline_every,
         baseline_command: target.baseline,
@@ -467,7 +473,7 @@ async fn http_bench(docker: &Docker, args: HttpArgs) -> anyhow::Result<()> {
     };
     let json = serde_json::to_string_pretty(&report).context("cannot encode the report")?;
     write_file(&args.out, &json)?;
-    draw_svg(&args.svg, &report.levels)?;
+    draw_svg(&args.svg, &report.note, &report.levels)?;
     println!("{}", markdown_table(&report.levels));
     println!("wrote {} and {}", args.out.display(), args.svg.display());
     Ok(())
@@ -779,15 +785,20 @@ fn markdown_table(levels: &[LevelReport]) -> String {
 
 // ---------------------------------------------------------------- picture
 
-fn draw_svg(path: &Path, levels: &[LevelReport]) -> anyhow::Result<()> {
+fn draw_svg(path: &Path, note: &str, levels: &[LevelReport]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let root = SVGBackend::new(path, (1200, 520)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error)?;
     let (left, right) = root.split_horizontally(700);
-    draw_cdf(&left, levels)?;
-    draw_throughput(&right, levels)?;
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!(", {note}")
+    };
+    draw_cdf(&left, &note, levels)?;
+    draw_throughput(&right, &note, levels)?;
     root.present().map_err(plot_error)
 }
 
@@ -809,6 +820,7 @@ fn level_color(index: usize) -> RGBColor {
 /// baseline dashed, one colour per concurrency.
 fn draw_cdf(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
+    note: &str,
     levels: &[LevelReport],
 ) -> anyhow::Result<()> {
     let x_max = levels
@@ -819,7 +831,7 @@ fn draw_cdf(
         * 1.2;
     let mut chart = ChartBuilder::on(area)
         .caption(
-            "Latency CDF (solid: engine, dashed: docker run)",
+            format!("Latency CDF{note} (solid: engine, dashed: docker run)"),
             ("sans-serif", 18),
         )
         .margin(15)
@@ -884,6 +896,7 @@ type Side = (&'static str, RGBColor, fn(&LevelReport) -> f64);
 /// Right panel: throughput at each concurrency, engine and baseline.
 fn draw_throughput(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
+    note: &str,
     levels: &[LevelReport],
 ) -> anyhow::Result<()> {
     let sides: [Side; 2] = [
@@ -907,7 +920,10 @@ fn draw_throughput(
         .unwrap_or(1) as f64
         + 1.0;
     let mut chart = ChartBuilder::on(area)
-        .caption("Throughput by concurrency", ("sans-serif", 18))
+        .caption(
+            format!("Throughput by concurrency{note}"),
+            ("sans-serif", 18),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(50)
@@ -941,11 +957,12 @@ fn draw_throughput(
             .map_err(plot_error)?;
         chart
             .draw_series(points.iter().map(|&(x, y)| {
-                Text::new(
-                    format!("{y:.1}"),
-                    (x, y),
-                    ("sans-serif", 13).into_font().color(&color),
-                )
+                EmptyElement::at((x, y))
+                    + Text::new(
+                        format!("{y:.1}"),
+                        (8, -16),
+                        ("sans-serif", 13).into_font().color(&color),
+                    )
             }))
             .map_err(plot_error)?;
     }

@@ -26,7 +26,7 @@ use super::load_balancer::{RouteError, Routed};
 use crate::protocol::{
     ExecutionFailure, ExecutionRequest, LimitOverrides, PingRequest, RouterMessage, Wire,
 };
-use crate::sandbox::{SourceFile, Status, StepOutcome, check_file_name};
+use crate::sandbox::{SourceFile, Status, StepOutcome, check_file_layout, check_file_name};
 
 /// Executions in one batch, at most.
 pub const MAX_BATCH: usize = 20;
@@ -37,6 +37,26 @@ const MAX_ARG_BYTES: usize = 4096;
 const MAX_FILES: usize = 32;
 /// How long reading the languages' versions from the images may take.
 const VERSIONS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The JSON answer for an unknown path under `/api/`.
+pub fn not_found() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "not found: the API has POST /api/v1/execute, POST /api/v1/batch, GET /api/v1/languages and GET /api/v1/openapi.json",
+    )
+    .into_response()
+}
+
+/// The JSON answer for a known path with the wrong method.
+pub fn method_not_allowed() -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not allowed on this path (see /api/v1/openapi.json)",
+    )
+    .into_response()
+}
 
 pub fn routes() -> Router<Arc<Gateway>> {
     Router::new()
@@ -190,6 +210,7 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_json`, `invalid_request`, `unsupported_language`,
+    /// `not_found`, `method_not_allowed`, `unauthorized`,
     /// `payload_too_large`, `busy`, `no_worker`, `deadline_exceeded`,
     /// `internal_error`, `bad_gateway`.
     pub code: String,
@@ -467,6 +488,12 @@ fn check(
                         file.name
                     )));
                 }
+            }
+            // The entry point is saved under the language's file name.
+            let laid_out = std::iter::once(language.file.as_str())
+                .chain(files.iter().skip(1).map(|file| file.name.as_str()));
+            if let Err(error) = check_file_layout(laid_out) {
+                return Err(ApiError::invalid(format!("{prefix}files: {error}")));
             }
             files
                 .into_iter()

@@ -58,6 +58,7 @@ pub fn router(gateway: Arc<Gateway>, keys: ApiKeys) -> Router {
         .route("/ready", get(ready))
         .merge(api_v1::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         // The body limit is enforced by the handler, with its own message.
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(keys, require_key))
@@ -361,10 +362,23 @@ async fn ready(State(gateway): State<Arc<Gateway>>) -> Response {
         .into_response()
 }
 
-async fn not_found() -> Response {
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return api_v1::not_found();
+    }
     text(
         StatusCode::NOT_FOUND,
-        "not found: use POST /lang/{language}, GET /health or GET /ready",
+        "not found: use POST /lang/{language}, GET /health, GET /ready or the JSON API under /api/v1 (see /api/v1/openapi.json)",
+    )
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return api_v1::method_not_allowed();
+    }
+    text(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed: POST /lang/{language} runs code; GET /health and GET /ready report state",
     )
 }
 

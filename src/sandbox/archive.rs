@@ -68,6 +68,22 @@ pub fn check_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The names must lay out as a tree: none is also the folder of another
+/// (`a` and `a/b`), which the engine could not unpack.
+pub fn check_layout<'a>(names: impl IntoIterator<Item = &'a str>) -> anyhow::Result<()> {
+    let names: Vec<&str> = names.into_iter().collect();
+    for name in &names {
+        if let Some(folder) = names.iter().find(|other| {
+            other.len() > name.len()
+                && other.starts_with(name)
+                && other.as_bytes()[name.len()] == b'/'
+        }) {
+            bail!("the file name {name} is also the folder of {folder}");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +125,13 @@ mod tests {
             .expect("one")
             .expect("ok");
         assert_eq!(first.header().uid().expect("uid"), NOBODY);
+    }
+
+    #[test]
+    fn refuses_a_name_that_is_another_ones_folder() {
+        assert!(check_layout(["main.py", "a", "a/b"]).is_err());
+        assert!(check_layout(["a/b", "a"]).is_err());
+        assert!(check_layout(["main.py", "ab", "a/b", "a/c"]).is_ok());
     }
 
     #[test]

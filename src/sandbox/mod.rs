@@ -10,6 +10,7 @@
 //! single-use containers where it can and falls back to the cold path.
 
 mod archive;
+mod connecting;
 pub mod container_spec;
 pub mod engine;
 mod execution;
@@ -22,7 +23,8 @@ pub mod sweeper;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-pub use archive::check_name as check_file_name;
+pub use archive::{check_layout as check_file_layout, check_name as check_file_name};
+pub use connecting::ConnectingSandbox;
 pub use execution::DockerSandbox;
 pub use language::Language;
 pub use limits::{Limits, MaxLimits};

@@ -79,6 +79,8 @@ pub fn prepare(
         }
         laid_out.push(file);
     }
+    crate::sandbox::check_file_layout(laid_out.iter().map(|file| file.name.as_str()))
+        .map_err(|error| ExecutionFailure::InvalidSubmission(error.to_string()))?;
     // The master checked the limits already; a worker trusts no one.
     let limits = request
         .limits

@@ -139,6 +139,12 @@ impl Node {
         child.wait().expect("exits")
     }
 
+    /// Waits for the process to end by itself (after a signal).
+    pub fn terminate_wait(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        child.wait().expect("exits")
+    }
+
     pub fn signal(&self, name: &str) {
         signal(self.pid(), name);
     }
@@ -312,3 +318,12 @@ pub const HELLO: &[(&str, &str)] = &[
         "public class Main { public static void main(String[] args) { System.out.println(\"hi\"); } }",
     ),
 ];
+
+impl Node {
+    /// How the process ended, if it has; `None` while it still runs.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+    }
+}
