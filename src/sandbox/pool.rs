@@ -37,14 +37,15 @@ use super::execution::{Collector, Flow, explain_create_error, remove_container};
 use super::{DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission};
 
 /// Unpacks the archive (its size is `$1`) from stdin into the scratch area,
-/// then becomes the program, whose stdin is what follows the archive.
-const PROLOGUE: &str =
-    "cd /tmp && head -c \"$1\" | tar -x -f - --no-same-owner && cd code && shift && exec \"$@\"";
-/// How often a running exec is checked for having ended while its output
-/// stays open (a child it left behind holds the pipe).
-const EXEC_POLL: Duration = Duration::from_millis(50);
-/// How long output is still read after the program's exec ended.
-const DRAIN_GRACE: Duration = Duration::from_millis(250);
+/// then runs the program, whose stdin is what follows the archive. When the
+/// program ends, whatever it left behind is killed (`kill -9 -1`: every
+/// process of the sandbox user but the shell), so nothing holds the output
+/// open and the exec's stream ends with the program; the shell exits with
+/// the program's status.
+const PROLOGUE: &str = "cd /tmp && head -c \"$1\" | tar -x -f - --no-same-owner && cd code && shift && \"$@\"; status=$?; kill -9 -1 2>/dev/null; exit $status";
+/// The unprivileged user of a warm container's keeper (`sleep`); the
+/// program runs as [`SANDBOX_USER`].
+const KEEPER_USER: &str = "65533:65533";
 /// Time to wait for a warm container to stop after a kill.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 
@@ -261,6 +262,10 @@ impl PooledSandbox {
             limits: &language.limits,
             labels: engine::labels(&self.node, &format!("warm-{id}")),
         };
+        let mut body = spec.to_create_body();
+        // The keeper runs as another unprivileged user than the program, so
+        // the prologue's `kill -9 -1` (as the sandbox user) cannot stop it.
+        body.user = Some(KEEPER_USER.into());
         let created = self
             .docker
             .create_container(
@@ -268,7 +273,7 @@ impl PooledSandbox {
                     name: Some(name.clone()),
                     ..Default::default()
                 }),
-                spec.to_create_body(),
+                body,
             )
             .await;
         if let Err(error) = created {
@@ -389,39 +394,13 @@ impl PooledSandbox {
 
         let mut collector = Collector::new(submission.limits.output_bytes);
         let ended = tokio::time::timeout(submission.limits.timeout, async {
-            let mut poll = tokio::time::interval(EXEC_POLL);
-            poll.tick().await;
-            loop {
-                tokio::select! {
-                    frame = output.next() => match frame {
-                        Some(Ok(frame)) => {
-                            if collector.push(frame) == Flow::OverCap {
-                                return Ok(Some(Status::OutputLimit));
-                            }
-                        }
-                        Some(Err(error)) => return Err(anyhow::Error::new(error).context("lost the exec's output")),
-                        None => return Ok(None),
-                    },
-                    _ = poll.tick() => {
-                        let running = docker.inspect_exec(&exec).await.ok().and_then(|state| state.running);
-                        if running == Some(false) {
-                            // The program ended. What it printed may still be
-                            // in flight, or something it left behind holds
-                            // the output open: read on briefly, then stop.
-                            let drained = tokio::time::timeout(DRAIN_GRACE, async {
-                                while let Some(Ok(frame)) = output.next().await {
-                                    if collector.push(frame) == Flow::OverCap {
-                                        return Some(Status::OutputLimit);
-                                    }
-                                }
-                                None
-                            })
-                            .await;
-                            return Ok(drained.unwrap_or(None));
-                        }
-                    }
+            while let Some(frame) = output.next().await {
+                let frame = frame.context("lost the exec's output")?;
+                if collector.push(frame) == Flow::OverCap {
+                    return Ok(Some(Status::OutputLimit));
                 }
             }
+            Ok::<_, anyhow::Error>(None)
         })
         .await;
         let wall_time = started.elapsed();
