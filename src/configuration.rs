@@ -99,6 +99,8 @@ pub struct HttpSettings {
     pub max_json_body_bytes: usize,
     pub max_concurrent: usize,
     pub max_queued: usize,
+    pub header_read_timeout_ms: u64,
+    pub body_read_timeout_ms: u64,
     /// Keys a client must present; none means the API is open.
     pub api_keys: Vec<String>,
     pub deadline_margin_ms: u64,
@@ -260,6 +262,11 @@ impl Settings {
         }
         if self.http.api_keys.iter().any(|key| key.len() < 16) {
             bail!("invalid configuration: http.api_keys must each be at least 16 characters long");
+        }
+        if self.http.header_read_timeout_ms == 0 || self.http.body_read_timeout_ms == 0 {
+            bail!(
+                "invalid configuration: http.header_read_timeout_ms and http.body_read_timeout_ms must be above 0"
+            );
         }
         if self.http.max_concurrent == 0 {
             bail!("invalid configuration: http.max_concurrent must be at least 1");

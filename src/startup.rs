@@ -20,6 +20,7 @@ use crate::configuration::{Role, Settings};
 use crate::master::api_keys::ApiKeys;
 use crate::master::gateway::{self, Gateway};
 use crate::master::heartbeat::Heartbeat;
+use crate::master::http_server;
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
 use crate::master::routing::NodeTable;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
@@ -287,7 +288,7 @@ async fn warn_about_missing_images(
 async fn start_master(
     settings: &Settings,
     languages: Arc<BTreeMap<String, Language>>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let table = Arc::new(NodeTable::default());
     let mut balancers: Vec<ActorRef<LoadBalancerMessage>> = Vec::new();
@@ -303,6 +304,7 @@ async fn start_master(
         languages,
         max_body_bytes: settings.http.max_body_bytes,
         max_json_body_bytes: settings.http.max_json_body_bytes,
+        body_read_timeout: Duration::from_millis(settings.http.body_read_timeout_ms),
         max_limits: settings.max_limits(),
         deadline_margin: Duration::from_millis(settings.http.deadline_margin_ms),
         ping_timeout: settings.ping_timeout(),
@@ -328,16 +330,9 @@ async fn start_master(
         tracing::info!(keys = keys.0.len(), "API keys required");
     }
     let app = gateway::router(gateway, keys);
+    let header_read_timeout = Duration::from_millis(settings.http.header_read_timeout_ms);
     Ok(tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        };
-        if let Err(error) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(%error, "http gateway failed");
-        }
+        http_server::serve(listener, app, header_read_timeout, stop).await;
         heartbeat.abort();
     }))
 }

@@ -506,3 +506,55 @@ async fn a_terminated_master_finishes_what_it_holds() {
     assert_eq!(answer.body, "finished\n");
     assert!(master.terminate_wait().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_lose_their_connection_or_get_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let client = client();
+    let node = Node::start(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &[
+            ("BRAINDRILL__HTTP__HEADER_READ_TIMEOUT_MS", "500"),
+            ("BRAINDRILL__HTTP__BODY_READ_TIMEOUT_MS", "500"),
+        ],
+    );
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let address = format!("127.0.0.1:{}", node.http_port);
+
+    // Half a header block, then nothing: the server closes the connection.
+    let mut slow = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connects");
+    slow.write_all(b"POST /lang/python HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("writes");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the connection stayed open past the header timeout"
+    );
+
+    // Headers, then half the body: 408 with a message.
+    let mut slow = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connects");
+    slow.write_all(b"POST /lang/python HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nprint(")
+        .await
+        .expect("writes");
+    let mut answer = vec![0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut answer))
+        .await
+        .expect("an answer within the body timeout")
+        .expect("reads");
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive within 500 ms"), "{answer}");
+
+    // Everyone else is still served.
+    let ok = post_code(&client, &node, "python", "print('fine')").await;
+    assert_eq!(ok.body, "fine\n");
+}

@@ -21,7 +21,7 @@ use ractor::rpc::CallResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::gateway::{Gateway, read_body};
+use super::gateway::{BodyError, Gateway, read_body};
 use super::load_balancer::{RouteError, Routed};
 use crate::protocol::{
     ExecutionFailure, ExecutionRequest, LimitOverrides, PingRequest, RouterMessage, Wire,
@@ -210,7 +210,7 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_json`, `invalid_request`, `unsupported_language`,
-    /// `not_found`, `method_not_allowed`, `unauthorized`,
+    /// `not_found`, `method_not_allowed`, `unauthorized`, `request_timeout`,
     /// `payload_too_large`, `busy`, `no_worker`, `deadline_exceeded`,
     /// `internal_error`, `bad_gateway`.
     pub code: String,
@@ -405,16 +405,24 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     body: Body,
 ) -> Result<T, ApiError> {
     let limit = gateway.max_json_body_bytes;
-    let bytes = match read_body(body, limit).await {
+    let timeout = gateway.body_read_timeout;
+    let bytes = match read_body(body, limit, timeout).await {
         Ok(bytes) => bytes,
-        Err(Ok(_too_large)) => {
+        Err(BodyError::TooLarge) => {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 format!("the body is larger than the limit of {limit} bytes"),
             ));
         }
-        Err(Err(error)) => {
+        Err(BodyError::TooSlow) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!("the body did not arrive within {} ms", timeout.as_millis()),
+            ));
+        }
+        Err(BodyError::Broken(error)) => {
             return Err(ApiError::invalid(format!("cannot read the body: {error}")));
         }
     };

@@ -40,6 +40,7 @@ pub struct Gateway {
     pub languages: Arc<BTreeMap<String, Language>>,
     pub max_body_bytes: usize,
     pub max_json_body_bytes: usize,
+    pub body_read_timeout: Duration,
     pub max_limits: MaxLimits,
     pub deadline_margin: Duration,
     pub ping_timeout: Duration,
@@ -80,7 +81,7 @@ async fn execute_plain(
             ),
         );
     };
-    let code = match read_code(body, gateway.max_body_bytes).await {
+    let code = match read_code(body, gateway.max_body_bytes, gateway.body_read_timeout).await {
         Ok(code) => code,
         Err(response) => return response,
     };
@@ -103,29 +104,53 @@ async fn execute_plain(
     response
 }
 
-/// Reads a whole body of at most `limit` bytes; `Err(true)` when it is over
-/// the limit.
+/// Why a request body could not be read.
+pub(super) enum BodyError {
+    TooLarge,
+    /// Not all of it arrived within the body read timeout.
+    TooSlow,
+    Broken(axum::Error),
+}
+
+/// Reads a whole body of at most `limit` bytes within `timeout`.
 pub(super) async fn read_body(
     body: Body,
     limit: usize,
-) -> Result<axum::body::Bytes, Result<bool, axum::Error>> {
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
+    timeout: Duration,
+) -> Result<axum::body::Bytes, BodyError> {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| BodyError::TooSlow)?;
+    read.map_err(|error| {
         let too_large = std::error::Error::source(&error)
             .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-        if too_large { Ok(true) } else { Err(error) }
+        if too_large {
+            BodyError::TooLarge
+        } else {
+            BodyError::Broken(error)
+        }
     })
 }
 
-async fn read_code(body: Body, limit: usize) -> Result<String, Response> {
-    let bytes = match read_body(body, limit).await {
+async fn read_code(body: Body, limit: usize, timeout: Duration) -> Result<String, Response> {
+    let bytes = match read_body(body, limit, timeout).await {
         Ok(bytes) => bytes,
-        Err(Ok(_too_large)) => {
+        Err(BodyError::TooLarge) => {
             return Err(text(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the code is larger than the limit of {limit} bytes"),
             ));
         }
-        Err(Err(error)) => {
+        Err(BodyError::TooSlow) => {
+            return Err(text(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} ms",
+                    timeout.as_millis()
+                ),
+            ));
+        }
+        Err(BodyError::Broken(error)) => {
             return Err(text(
                 StatusCode::BAD_REQUEST,
                 format!("cannot read the request body: {error}"),

@@ -7,5 +7,6 @@ pub mod api_keys;
 pub mod api_v1;
 pub mod gateway;
 pub mod heartbeat;
+pub mod http_server;
 pub mod load_balancer;
 pub mod routing;
