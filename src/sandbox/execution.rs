@@ -250,8 +250,13 @@ impl DockerSandbox {
             .await
             .context("cannot inspect the finished container")?
             .state;
-        let oom_killed = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
+        let mut oom_killed = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
         let exit_code = state.and_then(|s| s.exit_code).unwrap_or(exit_code);
+        // The engine learns of an OOM kill from an event that can arrive
+        // after the exit: a SIGKILL we did not send is looked at again.
+        if killed_for.is_none() && exit_code == 137 && !oom_killed {
+            oom_killed = oom_flag_settles(docker, &name).await;
+        }
 
         let status = match killed_for {
             Some(status) => status,
@@ -359,6 +364,23 @@ impl Collector {
             self.stderr_truncated,
         )
     }
+}
+
+/// Re-reads the OOMKilled flag a few times over half a second.
+async fn oom_flag_settles(docker: &Docker, name: &str) -> bool {
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let flag = docker
+            .inspect_container(name, None)
+            .await
+            .ok()
+            .and_then(|inspect| inspect.state)
+            .and_then(|state| state.oom_killed);
+        if flag == Some(true) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Waits for the container to stop and returns its exit code. The engine
