@@ -12,12 +12,28 @@ use std::time::{Duration, Instant};
 
 pub const COOKIE: &str = "braindrill-test-cookie";
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago. Taken below the kernel's ephemeral
+/// range (32768 and up by default), so that no outgoing connection of
+/// another test can grab it between now and the node's bind; each test
+/// binary starts at its own offset and counts up.
 pub fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        10_000 + (std::process::id() % 1_000) as u16 * 20,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(port < 32_000, "ran out of test ports");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("0.0.0.0", port)).is_ok()
+        {
+            return port;
+        }
+    }
 }
 
 /// One braindrill process.
