@@ -240,22 +240,35 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            Json(ErrorBody {
-                error: self.detail.clone(),
-            }),
+impl ApiError {
+    /// The same answer as plain text, for the original's endpoint.
+    pub(super) fn into_plain(self) -> Response {
+        let status = self.status;
+        let response = (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            self.detail.message,
         )
             .into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        }
-        response
+        with_retry_after(status, response)
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let response = (self.status, Json(ErrorBody { error: self.detail })).into_response();
+        with_retry_after(self.status, response)
+    }
+}
+
+/// A 429 tells the client when to come back.
+fn with_retry_after(status: StatusCode, mut response: Response) -> Response {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    }
+    response
 }
 
 /// Run one execution.
@@ -631,7 +644,8 @@ async fn run(
     })
 }
 
-fn route_error(error: RouteError, deadline: Duration) -> ApiError {
+/// How a routing failure is answered; the plain endpoint uses it too.
+pub(super) fn route_error(error: RouteError, deadline: Duration) -> ApiError {
     match error {
         RouteError::NoWorker => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

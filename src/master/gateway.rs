@@ -281,59 +281,9 @@ fn plain_answer(routed: Result<Routed, RouteError>, deadline: Duration) -> Respo
     response
 }
 
+/// The JSON API's classification of a routing failure, as plain text.
 fn route_error(error: RouteError, deadline: Duration) -> Response {
-    match error {
-        RouteError::NoWorker => text(StatusCode::SERVICE_UNAVAILABLE, "no worker node available"),
-        error @ RouteError::Unavailable(_) => {
-            text(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
-        }
-        RouteError::Failed(failure @ ExecutionFailure::EngineUnavailable(_)) => {
-            text(StatusCode::SERVICE_UNAVAILABLE, failure.to_string())
-        }
-        RouteError::Overloaded => {
-            let mut response = text(
-                StatusCode::TOO_MANY_REQUESTS,
-                "the engine is at capacity: retry later",
-            );
-            set_header(&mut response, header::RETRY_AFTER.as_str(), "1");
-            response
-        }
-        RouteError::DeadlineExceeded => text(
-            StatusCode::GATEWAY_TIMEOUT,
-            format!(
-                "no answer from a worker node within the deadline of {} ms",
-                deadline.as_millis()
-            ),
-        ),
-        RouteError::Failed(ExecutionFailure::UnsupportedLanguage {
-            language,
-            supported,
-        }) => text(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "unsupported language: {language} (supported: {})",
-                supported.join(", ")
-            ),
-        ),
-        RouteError::Failed(failure @ ExecutionFailure::InvalidSubmission(_)) => {
-            text(StatusCode::BAD_REQUEST, failure.to_string())
-        }
-        RouteError::Failed(ExecutionFailure::Busy { .. }) => {
-            let mut response = text(
-                StatusCode::TOO_MANY_REQUESTS,
-                "every worker node is busy: retry later",
-            );
-            set_header(&mut response, header::RETRY_AFTER.as_str(), "1");
-            response
-        }
-        RouteError::Failed(failure @ ExecutionFailure::WorkerCrashed(_)) => {
-            text(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
-        }
-        RouteError::Failed(failure @ ExecutionFailure::Rejected(_)) => {
-            text(StatusCode::BAD_GATEWAY, failure.to_string())
-        }
-        error @ RouteError::Protocol { .. } => text(StatusCode::BAD_GATEWAY, error.to_string()),
-    }
+    api_v1::route_error(error, deadline).into_plain()
 }
 
 async fn health() -> Response {

@@ -24,7 +24,7 @@ use super::archive;
 use super::container_spec::{CODE_DIR, ContainerSpec};
 use super::engine;
 use super::sweeper;
-use super::{Outcome, Sandbox, Status, StepOutcome, Submission};
+use super::{Outcome, Sandbox, Status, StepOutcome, Submission, signal_of};
 
 /// When an execution is dropped mid-way, its label is swept after each of
 /// these pauses.
@@ -264,10 +264,7 @@ impl DockerSandbox {
             None if exit_code == 0 => Status::Ok,
             None => Status::RuntimeError,
         };
-        // docker-init reports a child killed by signal N as 128 + N.
-        let signal = (129..=128 + 64)
-            .contains(&exit_code)
-            .then(|| (exit_code - 128) as i32);
+        let signal = signal_of(exit_code);
         leftovers.remove_container(&name).await;
         let (stdout, stderr, stdout_truncated, stderr_truncated) = collector.finish();
         Ok(StepOutcome {

@@ -28,7 +28,7 @@ pub use connecting::ConnectingSandbox;
 pub use execution::DockerSandbox;
 pub use language::Language;
 pub use limits::{Limits, MaxLimits};
-pub use outcome::{Outcome, Status, StepOutcome};
+pub use outcome::{Outcome, Status, StepOutcome, signal_of};
 pub use pool::{PoolSettings, PooledSandbox};
 
 /// One file of a submission, by its path relative to the code's folder.

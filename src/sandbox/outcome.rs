@@ -62,3 +62,11 @@ impl Outcome {
         }
     }
 }
+
+/// The signal that ended a program, read from its exit code: docker-init
+/// and the shell report a child killed by signal N as 128 + N.
+pub fn signal_of(exit_code: i64) -> Option<i32> {
+    (129..=128 + 64)
+        .contains(&exit_code)
+        .then(|| (exit_code - 128) as i32)
+}

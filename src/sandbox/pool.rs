@@ -34,7 +34,9 @@ use super::archive;
 use super::container_spec::{ContainerSpec, SANDBOX_USER, SCRATCH_DIR, sandbox_env};
 use super::engine;
 use super::execution::{Collector, Flow, explain_create_error, remove_container};
-use super::{DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission};
+use super::{
+    DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission, signal_of,
+};
 
 /// Unpacks the archive (its size is `$1`) from stdin into the scratch area,
 /// then runs the program, whose stdin is what follows the archive. When the
@@ -436,9 +438,7 @@ impl PooledSandbox {
             }
             None => Status::RuntimeError,
         };
-        let signal = exit_code
-            .filter(|code| (129..=128 + 64).contains(code))
-            .map(|code| (code - 128) as i32);
+        let signal = exit_code.and_then(signal_of);
         let (stdout, stderr, stdout_truncated, stderr_truncated) = collector.finish();
         Ok(StepOutcome {
             status,

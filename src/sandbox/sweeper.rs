@@ -56,16 +56,7 @@ async fn sweep_labelled(docker: &Docker, label_filters: Vec<String>) -> anyhow::
         .await?;
     for container in containers {
         let Some(id) = container.id else { continue };
-        let removed = docker
-            .remove_container(
-                &id,
-                Some(RemoveContainerOptions {
-                    force: true,
-                    v: true,
-                    ..Default::default()
-                }),
-            )
-            .await;
+        let removed = remove_container(docker, &id).await;
         if removed.is_ok() {
             swept.containers += 1;
         }
@@ -77,14 +68,31 @@ async fn sweep_labelled(docker: &Docker, label_filters: Vec<String>) -> anyhow::
         }))
         .await?;
     for volume in volumes.volumes.unwrap_or_default() {
-        let removed = docker
-            .remove_volume(&volume.name, Some(RemoveVolumeOptions { force: true }))
-            .await;
+        let removed = remove_volume(docker, &volume.name).await;
         if removed.is_ok() {
             swept.volumes += 1;
         }
     }
     Ok(swept)
+}
+
+async fn remove_container(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
+    docker
+        .remove_container(
+            id,
+            Some(RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            }),
+        )
+        .await
+}
+
+async fn remove_volume(docker: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
+    docker
+        .remove_volume(name, Some(RemoveVolumeOptions { force: true }))
+        .await
 }
 
 /// Containers older than this that are not running belong to no live
@@ -134,16 +142,7 @@ impl OrphanSweep {
             };
             let Some(id) = container.id else { continue };
             if orphan {
-                let removed = docker
-                    .remove_container(
-                        &id,
-                        Some(RemoveContainerOptions {
-                            force: true,
-                            v: true,
-                            ..Default::default()
-                        }),
-                    )
-                    .await;
+                let removed = remove_container(docker, &id).await;
                 if removed.is_ok() {
                     swept.containers += 1;
                     continue;
@@ -173,9 +172,7 @@ impl OrphanSweep {
                 continue;
             }
             if self.suspects.contains(&volume.name) {
-                let removed = docker
-                    .remove_volume(&volume.name, Some(RemoveVolumeOptions { force: true }))
-                    .await;
+                let removed = remove_volume(docker, &volume.name).await;
                 if removed.is_ok() {
                     swept.volumes += 1;
                 }

@@ -20,7 +20,7 @@ use crate::protocol::{
     ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply, ROUTER_GROUP, RouterMessage,
     Wire,
 };
-use crate::sandbox::{Language, MaxLimits, Sandbox, SourceFile, Submission};
+use crate::sandbox::{Language, MaxLimits, Sandbox, SourceFile, Status, Submission};
 
 pub struct Router;
 
@@ -204,15 +204,6 @@ impl Pool {
                 "no idle worker behind a free slot".into(),
             ));
         };
-        // A node whose engine is down says so instead of failing the
-        // execution: the master tries another node.
-        if let Err(error) = self.context.sandbox.check_ready().await {
-            self.release(worker);
-            return Err(ExecutionFailure::EngineUnavailable(format!(
-                "the Docker engine of worker node {} is unavailable: {error:#}",
-                self.context.node
-            )));
-        }
         let execution_id = request.execution_id.clone();
         match worker
             .call(|port| WorkerMessage::Run(request, port), None)
@@ -220,7 +211,7 @@ impl Pool {
         {
             Ok(CallResult::Success(answer)) => {
                 self.release(worker);
-                answer
+                self.blame_engine(answer).await
             }
             _ => {
                 // The worker died holding this request: answer it, and put a
@@ -234,6 +225,24 @@ impl Pool {
                     "the worker running execution {execution_id} crashed"
                 )))
             }
+        }
+    }
+
+    /// An engine fault on a node whose engine is down is reported as such,
+    /// so the master tries another node. Checked only after a fault: the
+    /// heartbeat watches readiness, the request path pays nothing for it.
+    async fn blame_engine(&self, answer: ExecutionReply) -> ExecutionReply {
+        let faulted =
+            matches!(&answer, Ok(executed) if executed.outcome.status == Status::InternalError);
+        if !faulted {
+            return answer;
+        }
+        match self.context.sandbox.check_ready().await {
+            Ok(()) => answer,
+            Err(error) => Err(ExecutionFailure::EngineUnavailable(format!(
+                "the Docker engine of worker node {} is unavailable: {error:#}",
+                self.context.node
+            ))),
         }
     }
 
@@ -317,7 +326,7 @@ mod tests {
 
     use super::*;
     use crate::protocol::{Executed, PingRequest};
-    use crate::sandbox::{Limits, Outcome, Status, StepOutcome};
+    use crate::sandbox::{Limits, Outcome, StepOutcome};
 
     /// Echoes the code as stdout; "panic" panics, "hang" never ends.
     struct FakeSandbox;
