@@ -383,23 +383,26 @@ async fn past_its_capacity_the_master_answers_429_at_once() {
         "import time\ntime.sleep(2)\nprint('slow')",
     );
     let extra = async {
+        // ...as the node's own readiness report shows; then one more is
+        // refused at once.
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let response = client
-                .post(node.url("/lang/python"))
-                .body("print('extra')")
-                .send()
-                .await
-                .expect("answers");
-            if response.status().as_u16() == 429 {
-                return response;
-            }
-            // ...until it has the slot, the extra one may still get in.
-            assert!(Instant::now() < deadline, "never refused");
+        while busy_on(&client, &node, &node.name()).await == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the slow execution never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        client
+            .post(node.url("/lang/python"))
+            .body("print('extra')")
+            .send()
+            .await
+            .expect("answers")
     };
     let (slow, refused) = tokio::join!(slow, extra);
     assert_eq!(slow.body, "slow\n");
+    assert_eq!(refused.status().as_u16(), 429);
     assert_eq!(
         refused
             .headers()
