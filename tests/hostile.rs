@@ -127,6 +127,13 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        file: "disturb_runner.py",
+        language: "python",
+        expected: &["ok"],
+        check: blocked,
+        ..BASE
+    },
+    Case {
         file: "self_stop.py",
         language: "python",
         expected: &["timeout"],
@@ -690,6 +697,8 @@ struct Report {
     got: String,
     exit: String,
     millis: u128,
+    /// Whether a warm sandbox ran it (only warm sandboxes measure CPU time).
+    warm: bool,
     /// The last line of stdout, shortened.
     detail: String,
     problems: Vec<String>,
@@ -787,11 +796,13 @@ async fn run_case(node: &Node, case: &'static Case) -> Report {
         got,
         exit,
         millis: answer.elapsed.as_millis(),
+        warm: answer.http == 200 && !body["cpu_time_ms"].is_null(),
         problems,
     }
 }
 
-/// Containers and volumes of `node` still in the engine.
+/// Containers and volumes of `node` still in the engine, but for the warm
+/// sandboxes waiting for an execution (a running node keeps its pool).
 async fn leftovers(node_name: &str) -> Vec<String> {
     use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
     let docker = braindrill::sandbox::engine::connect("/var/run/docker.sock", 30)
@@ -813,6 +824,14 @@ async fn leftovers(node_name: &str) -> Vec<String> {
         .await
         .expect("containers listed");
     for container in containers {
+        let labels = container.labels.clone().unwrap_or_default();
+        let idle_warm = labels
+            .get("braindrill.execution")
+            .is_some_and(|execution| execution.starts_with("warm-"))
+            && container.state.map(|s| s.to_string()).as_deref() == Some("running");
+        if idle_warm {
+            continue;
+        }
         found.push(format!(
             "container {:?} {}",
             container.names.unwrap_or_default(),
@@ -851,9 +870,34 @@ fn every_program_is_in_the_table_and_every_entry_has_a_program() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_programs_are_contained_and_classified() {
+async fn hostile_programs_are_contained_and_classified_in_fresh_sandboxes() {
+    hostile_suite(&[]).await;
+}
+
+/// The same programs against warm sandboxes (the in-sandbox runner): a pool
+/// deep enough that most of them find one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_programs_are_contained_and_classified_in_warm_sandboxes() {
+    let reports = hostile_suite(&[
+        ("BRAINDRILL__SANDBOX__POOL__ENABLED", "true"),
+        ("BRAINDRILL__SANDBOX__POOL__PER_KEY", "4"),
+        ("BRAINDRILL__SANDBOX__POOL__MAX_TOTAL", "12"),
+    ])
+    .await;
+    let warm = reports.iter().filter(|report| report.warm).count();
+    assert!(
+        warm * 2 >= reports.len(),
+        "only {warm} of {} programs ran in a warm sandbox",
+        reports.len()
+    );
+}
+
+/// Runs every case against a standalone node started with `extra` settings,
+/// checks each, and checks that nothing is left behind, while the node runs
+/// (but its idle warm sandboxes) and after it stops.
+async fn hostile_suite(extra: &[(&str, &str)]) -> Vec<Report> {
     let started = Instant::now();
-    let node = Node::start("standalone", free_port(), 1, free_port(), &[]);
+    let mut node = Node::start("standalone", free_port(), 1, free_port(), extra);
     wait_for_nodes(&client(), &node, &[node.name()]).await;
     if let Err(problem) = ordinary(&node, "start").await {
         panic!("the node cannot run ordinary code: {problem}");
@@ -883,18 +927,19 @@ async fn hostile_programs_are_contained_and_classified() {
     }
 
     let mut table = format!(
-        "{:<24} {:<10} {:<21} {:<13} {:>8} {:>6}  {:<48}  problems\n",
-        "program", "language", "expected", "got", "exit/sig", "ms", "last line of stdout"
+        "{:<24} {:<10} {:<21} {:<13} {:>8} {:>6} {:<4}  {:<48}  problems\n",
+        "program", "language", "expected", "got", "exit/sig", "ms", "warm", "last line of stdout"
     );
     for report in &reports {
         table.push_str(&format!(
-            "{:<24} {:<10} {:<21} {:<13} {:>8} {:>6}  {:<48}  {}\n",
+            "{:<24} {:<10} {:<21} {:<13} {:>8} {:>6} {:<4}  {:<48}  {}\n",
             report.file,
             report.language,
             report.expected,
             report.got,
             report.exit,
             report.millis,
+            if report.warm { "yes" } else { "no" },
             report.detail,
             if report.problems.is_empty() {
                 "-".to_string()
@@ -926,10 +971,19 @@ async fn hostile_programs_are_contained_and_classified() {
     if !remaining.is_empty() {
         failures.push(format!("left behind by {name}: {remaining:?}"));
     }
+    // A node that stops takes its warm sandboxes with it.
+    node.terminate();
+    let remaining = leftovers(&name).await;
+    if !remaining.is_empty() {
+        failures.push(format!(
+            "left behind by {name} after it stopped: {remaining:?}"
+        ));
+    }
     assert!(
         failures.is_empty(),
         "{} problem(s):\n{}\n\n{table}",
         failures.len(),
         failures.join("\n")
     );
+    reports
 }

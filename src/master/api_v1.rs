@@ -139,9 +139,11 @@ pub struct ExecuteResponse {
     pub stdout_truncated: bool,
     pub stderr_truncated: bool,
     pub wall_time_ms: Option<u64>,
-    /// Not measured by fresh containers yet: always null.
+    /// CPU time of the sandbox; measured by warm sandboxes (their runner
+    /// reads the container's cgroup), null from a fresh container.
     pub cpu_time_ms: Option<u64>,
-    /// Not measured by fresh containers yet: always null.
+    /// Peak memory of the sandbox (runner included); measured by warm
+    /// sandboxes, null from a fresh container.
     pub memory_peak_bytes: Option<u64>,
     /// The compile step, for languages that have one.
     pub compile: Option<CompileResponse>,
@@ -617,6 +619,8 @@ async fn run(
         stdout_truncated: false,
         stderr_truncated: false,
         wall_time_ms: 0,
+        cpu_time_ms: None,
+        memory_peak_bytes: None,
     });
     let ran = outcome.status != Status::CompileError;
     Ok(ExecuteResponse {
@@ -631,8 +635,8 @@ async fn run(
         stdout_truncated: run.stdout_truncated,
         stderr_truncated: run.stderr_truncated,
         wall_time_ms: ran.then_some(run.wall_time_ms),
-        cpu_time_ms: None,
-        memory_peak_bytes: None,
+        cpu_time_ms: run.cpu_time_ms.filter(|_| ran),
+        memory_peak_bytes: run.memory_peak_bytes.filter(|_| ran),
         compile: outcome.compile.map(|compile| CompileResponse {
             status: compile.status,
             exit_code: compile.exit_code,

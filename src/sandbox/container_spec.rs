@@ -19,10 +19,16 @@ pub const WORK_DIR: &str = "/sandbox/code";
 pub const SCRATCH_DIR: &str = "/tmp";
 /// The unprivileged user the code runs as (nobody:nogroup).
 pub const SANDBOX_USER: &str = "65534:65534";
+/// Its user and group id.
+const SANDBOX_UID: u32 = 65534;
 
-/// One container: the image, the command, the volume holding the code (none
-/// for a warm container, which receives its code over stdin) and whether the
-/// code's folder is mounted read-only.
+/// One container: the image, the command, the volume holding the code and
+/// whether the code's folder is mounted read-only.
+///
+/// Without a volume it is a warm container: its command is the in-sandbox
+/// runner, which is PID 1 (so no docker-init) and receives the code over
+/// stdin into a size-capped tmpfs at [`CODE_DIR`], so the program finds its
+/// files at [`WORK_DIR`] either way.
 pub struct ContainerSpec<'a> {
     pub image: &'a str,
     pub command: &'a [String],
@@ -52,10 +58,7 @@ impl ContainerSpec<'_> {
                 ulimit("nofile", limits.nofile),
                 ulimit("fsize", file_size),
             ]),
-            tmpfs: Some(HashMap::from([(
-                SCRATCH_DIR.to_string(),
-                format!("rw,nosuid,nodev,size={},mode=1777", limits.scratch_bytes),
-            )])),
+            tmpfs: Some(self.tmpfs()),
             mounts: self.volume.map(|volume| {
                 vec![Mount {
                     target: Some(CODE_DIR.into()),
@@ -74,8 +77,9 @@ impl ContainerSpec<'_> {
                 }]
             }),
             // docker-init as PID 1: signals and zombies behave, and the
-            // container ends when the program does.
-            init: Some(true),
+            // container ends when the program does. A warm container's
+            // runner is its own init.
+            init: Some(self.volume.is_some()),
             // Untrusted output never lands on the host's disk.
             log_config: Some(HostConfigLogConfig {
                 typ: Some("none".into()),
@@ -91,6 +95,8 @@ impl ContainerSpec<'_> {
             cmd: Some(self.command.to_vec()),
             user: Some(SANDBOX_USER.into()),
             working_dir: Some(
+                // Not the warm container's code tmpfs: Docker would create
+                // it as root's and its mode=1777 would be lost.
                 if self.volume.is_some() {
                     WORK_DIR
                 } else {
@@ -111,6 +117,29 @@ impl ContainerSpec<'_> {
             host_config: Some(host_config),
             ..Default::default()
         }
+    }
+}
+
+impl ContainerSpec<'_> {
+    /// The scratch area, and for a warm container the code's tmpfs: owned by
+    /// the sandbox user so its runner can write the code there (and then
+    /// make it read-only), and not `noexec`: the code is executed.
+    fn tmpfs(&self) -> HashMap<String, String> {
+        let scratch = format!(
+            "rw,nosuid,nodev,size={},mode=1777",
+            self.limits.scratch_bytes
+        );
+        let mut tmpfs = HashMap::from([(SCRATCH_DIR.to_string(), scratch.clone())]);
+        if self.volume.is_none() {
+            tmpfs.insert(
+                CODE_DIR.to_string(),
+                format!(
+                    "rw,nosuid,nodev,exec,size={},uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0755",
+                    self.limits.scratch_bytes
+                ),
+            );
+        }
+        tmpfs
     }
 }
 

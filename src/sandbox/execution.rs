@@ -276,6 +276,9 @@ impl DockerSandbox {
             stdout_truncated,
             stderr_truncated,
             wall_time_ms: wall_time.as_millis() as u64,
+            // A fresh container's cgroup is gone before it could be read.
+            cpu_time_ms: None,
+            memory_peak_bytes: None,
         })
     }
 }

@@ -18,6 +18,7 @@ mod language;
 mod limits;
 mod outcome;
 mod pool;
+mod runner_protocol;
 pub mod sweeper;
 
 use futures_util::future::BoxFuture;

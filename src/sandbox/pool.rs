@@ -1,55 +1,59 @@
 //! Warm sandboxes: a pool of started, never-used containers, each serving
 //! exactly one execution and then destroyed, refilled in the background.
 //!
-//! A warm container runs `sleep infinity` under docker-init with the same
-//! hardened configuration as a cold one, minus the code volume: its code
-//! arrives with the execution, over the exec's stdin, as a tar archive that a
-//! two-line shell prologue unpacks into the scratch area before it `exec`s
-//! the program, which then reads the rest of stdin as its own. So a request
-//! pays neither container start nor an upload.
+//! A warm container runs `braindrill-runner` (images/runtime/runner.rs) as
+//! its PID 1, with the same hardened configuration as a cold container but
+//! no code volume. The pool stays attached to it from birth: an execution
+//! is one request written to the runner's stdin (the files, the command, the
+//! program's stdin) and frames read back (the output, then a result with the
+//! exit status, CPU time, memory peak and the memory cgroup's OOM kills, see
+//! [`runner_protocol`](super::runner_protocol)). So a request pays neither a
+//! container start, nor an exec, nor an upload.
 //!
 //! Only languages without a compile step, at their configured limits, are
 //! pooled; anything else (and a request that finds the pool empty) takes the
-//! cold path of [`DockerSandbox`]. An out-of-memory kill inside an exec does
-//! not set the container's OOMKilled flag, so the memory cgroup's own
-//! `oom_kill` counter is read instead.
+//! cold path of [`DockerSandbox`]. The engine keeps its own timer (the
+//! runner's plus a grace) and output cap, and removes the container after
+//! its one execution whatever happened.
 
 use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bollard::Docker;
-use bollard::exec::{StartExecOptions, StartExecResults};
-use bollard::models::ExecConfig;
-use bollard::query_parameters::{CreateContainerOptions, KillContainerOptions};
+use bollard::container::LogOutput;
+use bollard::query_parameters::{
+    AttachContainerOptions, CreateContainerOptions, KillContainerOptions,
+};
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, StreamExt};
-use tokio::io::AsyncWriteExt;
+use futures_util::{FutureExt, Stream, StreamExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::archive;
-use super::container_spec::{ContainerSpec, SANDBOX_USER, SCRATCH_DIR, sandbox_env};
+use super::container_spec::ContainerSpec;
 use super::engine;
 use super::execution::{Collector, Flow, explain_create_error, remove_container};
-use super::{
-    DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission, signal_of,
-};
+use super::runner_protocol::{Ending, Frame, FrameDecoder, RunRequest, RunResult};
+use super::{DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission};
 
-/// Unpacks the archive (its size is `$1`) from stdin into the scratch area,
-/// then runs the program, whose stdin is what follows the archive. When the
-/// program ends, whatever it left behind is killed (`kill -9 -1`: every
-/// process of the sandbox user but the shell), so nothing holds the output
-/// open and the exec's stream ends with the program; the shell exits with
-/// the program's status.
-const PROLOGUE: &str = "cd /tmp && head -c \"$1\" | tar -x -f - --no-same-owner && cd code && shift && \"$@\"; status=$?; kill -9 -1 2>/dev/null; exit $status";
-/// The unprivileged user of a warm container's keeper (`sleep`); the
-/// program runs as [`SANDBOX_USER`].
-const KEEPER_USER: &str = "65533:65533";
-/// Time to wait for a warm container to stop after a kill.
+/// The runner's path in the runtime image.
+const RUNNER: &str = "/usr/local/bin/braindrill-runner";
+/// Time for a warm container to start and its runner to say it is ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The engine's timer fires this long after the runner's should have.
+const RUNNER_GRACE: Duration = Duration::from_secs(1);
+/// Time to wait for a warm container's removal.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// After a warm container of a key failed to start, that key is not tried
+/// again for this long (e.g. an image without the runner).
+const FAILED_KEY_PAUSE: Duration = Duration::from_secs(30);
+
+type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+type Input = Pin<Box<dyn AsyncWrite + Send>>;
 
 /// Sizes of the pool.
 #[derive(Debug, Clone)]
@@ -63,7 +67,9 @@ pub struct PoolSettings {
 }
 
 /// What a warm container is built for: containers are interchangeable only
-/// when image and limits agree.
+/// when the image and the limits set at creation agree. The time limit and
+/// the output cap travel with each request to the runner, so they are not
+/// part of the key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PoolKey {
     image: String,
@@ -74,14 +80,25 @@ impl PoolKey {
     fn of(language: &Language, limits: &Limits) -> PoolKey {
         PoolKey {
             image: language.image.clone(),
-            limits: format!("{limits:?}"),
+            limits: format!(
+                "{:?}",
+                Limits {
+                    timeout: Duration::ZERO,
+                    compile_timeout: Duration::ZERO,
+                    output_bytes: 0,
+                    ..limits.clone()
+                }
+            ),
         }
     }
 }
 
+/// A started container whose runner is waiting for its one execution.
 struct Warm {
     name: String,
     born: Instant,
+    output: Output,
+    input: Input,
 }
 
 /// Warm containers by key, and what each key's containers are made of.
@@ -90,6 +107,8 @@ struct Shelves {
     /// The keys to keep warm: one per distinct (image, limits) of the
     /// pooled languages.
     templates: Vec<(PoolKey, Language)>,
+    /// Keys whose last warm container failed to start, until when.
+    paused: HashMap<PoolKey, Instant>,
 }
 
 /// A [`Sandbox`] that serves from warm containers when it can.
@@ -132,6 +151,7 @@ impl PooledSandbox {
             shelves: Arc::new(Mutex::new(Shelves {
                 warm: HashMap::new(),
                 templates,
+                paused: HashMap::new(),
             })),
             wake: Arc::new(Notify::new()),
             served_warm: Arc::new(AtomicUsize::new(0)),
@@ -148,8 +168,9 @@ impl PooledSandbox {
             .unwrap_or(0)
     }
 
-    /// Stops refilling and waits until no container is being created, so a
-    /// sweep after it finds everything the pool made.
+    /// Stops refilling, waits until no container is being created, and
+    /// removes every warm container held, so nothing the pool made outlives
+    /// it (a sweep by label after it finds nothing of the pool's).
     pub async fn stop_refilling(&self, refiller: JoinHandle<()>) {
         self.stopping.store(true, Ordering::SeqCst);
         self.wake.notify_one();
@@ -159,6 +180,12 @@ impl PooledSandbox {
         {
             tracing::warn!("the warm pool did not stop refilling in time");
         }
+        let held: Vec<Warm> = match self.shelves.lock() {
+            Ok(mut shelves) => shelves.warm.drain().flat_map(|(_, queue)| queue).collect(),
+            Err(_) => Vec::new(),
+        };
+        let removals = held.into_iter().map(|warm| retire(&self.docker, warm));
+        futures_util::future::join_all(removals).await;
     }
 
     /// Executions served by a warm container so far.
@@ -174,8 +201,7 @@ impl PooledSandbox {
             .unwrap_or(0)
     }
 
-    /// Keeps the pool full until the returned task is aborted (abort it
-    /// before sweeping the node's containers at shutdown).
+    /// Keeps the pool full until [`PooledSandbox::stop_refilling`].
     pub fn start_refilling(&self) -> JoinHandle<()> {
         let pool = self.clone();
         tokio::spawn(async move {
@@ -203,7 +229,16 @@ impl PooledSandbox {
                     }
                 }
                 Err(error) => {
-                    tracing::debug!(error = format!("{error:#}"), "cannot start a warm sandbox");
+                    tracing::warn!(
+                        image = %key.image,
+                        error = format!("{error:#}"),
+                        "cannot start a warm sandbox; its requests take the cold path for now"
+                    );
+                    if let Ok(mut shelves) = self.shelves.lock() {
+                        shelves
+                            .paused
+                            .insert(key, Instant::now() + FAILED_KEY_PAUSE);
+                    }
                     return;
                 }
             }
@@ -217,9 +252,11 @@ impl PooledSandbox {
         if total >= self.settings.max_total {
             return None;
         }
+        let now = Instant::now();
         shelves
             .templates
             .iter()
+            .filter(|(key, _)| shelves.paused.get(key).is_none_or(|until| *until <= now))
             .map(|(key, language)| {
                 let held = shelves.warm.get(key).map_or(0, VecDeque::len);
                 (held, key, language)
@@ -230,32 +267,33 @@ impl PooledSandbox {
     }
 
     async fn retire_old(&self) {
-        let old: Vec<String> = match self.shelves.lock() {
+        let old: Vec<Warm> = match self.shelves.lock() {
             Ok(mut shelves) => {
                 let max_idle = self.settings.max_idle;
                 let mut old = Vec::new();
                 for queue in shelves.warm.values_mut() {
-                    queue.retain(|warm| {
-                        let keep = warm.born.elapsed() < max_idle;
-                        if !keep {
-                            old.push(warm.name.clone());
-                        }
-                        keep
-                    });
+                    while queue
+                        .front()
+                        .is_some_and(|warm| warm.born.elapsed() >= max_idle)
+                    {
+                        old.extend(queue.pop_front());
+                    }
                 }
                 old
             }
             Err(_) => Vec::new(),
         };
-        for name in old {
-            remove_container(&self.docker, &name).await;
+        for warm in old {
+            retire(&self.docker, warm).await;
         }
     }
 
+    /// Creates, attaches to and starts a warm container, and waits for its
+    /// runner to say it is ready.
     async fn start_warm(&self, language: &Language) -> anyhow::Result<Warm> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("braindrill-warm-{id}");
-        let command = vec!["sleep".to_string(), "infinity".to_string()];
+        let command = vec![RUNNER.to_string()];
         let spec = ContainerSpec {
             image: &language.image,
             command: &command,
@@ -264,10 +302,6 @@ impl PooledSandbox {
             limits: &language.limits,
             labels: engine::labels(&self.node, &format!("warm-{id}")),
         };
-        let mut body = spec.to_create_body();
-        // The keeper runs as another unprivileged user than the program, so
-        // the prologue's `kill -9 -1` (as the sandbox user) cannot stop it.
-        body.user = Some(KEEPER_USER.into());
         let created = self
             .docker
             .create_container(
@@ -275,20 +309,74 @@ impl PooledSandbox {
                     name: Some(name.clone()),
                     ..Default::default()
                 }),
-                body,
+                spec.to_create_body(),
             )
             .await;
         if let Err(error) = created {
             return Err(explain_create_error(error, &language.image));
         }
-        if let Err(error) = self.docker.start_container(&name, None).await {
-            remove_container(&self.docker, &name).await;
-            return Err(anyhow::Error::new(error).context("cannot start a warm sandbox"));
+        let started = tokio::time::timeout(READY_TIMEOUT, self.attach_and_start(&name)).await;
+        match started {
+            Ok(Ok((output, input))) => Ok(Warm {
+                name,
+                born: Instant::now(),
+                output,
+                input,
+            }),
+            Ok(Err(error)) => {
+                remove_container(&self.docker, &name).await;
+                Err(error)
+            }
+            Err(_elapsed) => {
+                remove_container(&self.docker, &name).await;
+                anyhow::bail!("the runner of a warm sandbox was not ready in time")
+            }
         }
-        Ok(Warm {
-            name,
-            born: Instant::now(),
-        })
+    }
+
+    async fn attach_and_start(&self, name: &str) -> anyhow::Result<(Output, Input)> {
+        let attached = self
+            .docker
+            .attach_container(
+                name,
+                Some(AttachContainerOptions {
+                    stream: true,
+                    stdin: true,
+                    stdout: true,
+                    stderr: true,
+                    logs: false,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .context("cannot attach to a warm sandbox")?;
+        let mut output = attached.output;
+        self.docker
+            .start_container(name, None)
+            .await
+            .context("cannot start a warm sandbox (does its image have braindrill-runner?)")?;
+        let mut decoder = FrameDecoder::default();
+        let mut said = Vec::new();
+        while let Some(chunk) = output.next().await {
+            match chunk.context("lost a warm sandbox's output")? {
+                LogOutput::StdOut { message } => {
+                    decoder.push(&message);
+                    match decoder.next_frame()? {
+                        Some(Frame::Ready) => return Ok((output, attached.input)),
+                        Some(other) => {
+                            anyhow::bail!("a warm sandbox's runner began with {other:?}")
+                        }
+                        None => {}
+                    }
+                }
+                LogOutput::StdErr { message } => said.extend_from_slice(&message),
+                _ => {}
+            }
+        }
+        anyhow::bail!(
+            "a warm sandbox's runner ended before it was ready: {}",
+            String::from_utf8_lossy(&said).trim()
+        )
     }
 
     fn take(&self, key: &PoolKey) -> Option<Warm> {
@@ -318,7 +406,7 @@ impl PooledSandbox {
             name: warm.name.clone(),
         };
         let id = submission.execution_id.clone();
-        let outcome = match self.run_in(&warm.name, &submission).await {
+        let outcome = match self.run_in(warm, &submission).await {
             Ok(run) => Outcome {
                 execution_id: id.clone(),
                 status: run.status,
@@ -335,163 +423,166 @@ impl PooledSandbox {
         outcome
     }
 
-    async fn run_in(
-        &self,
-        container: &str,
-        submission: &Submission,
-    ) -> anyhow::Result<StepOutcome> {
-        let docker = &self.docker;
-        let archive = archive::pack(&submission.files, false)?;
-        let mut command = vec![
-            "/bin/sh".to_string(),
-            "-c".to_string(),
-            PROLOGUE.to_string(),
-            "braindrill".to_string(),
-            archive.len().to_string(),
-        ];
-        command.extend(submission.language.run.iter().cloned());
-        command.extend(submission.args.iter().cloned());
-        let exec = docker
-            .create_exec(
-                container,
-                ExecConfig {
-                    attach_stdin: Some(true),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    tty: Some(false),
-                    env: Some(sandbox_env()),
-                    cmd: Some(command),
-                    user: Some(SANDBOX_USER.into()),
-                    working_dir: Some(SCRATCH_DIR.into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .context("cannot create the exec in a warm sandbox")?
-            .id;
-        let started = Instant::now();
-        let StartExecResults::Attached {
+    async fn run_in(&self, warm: Warm, submission: &Submission) -> anyhow::Result<StepOutcome> {
+        let Warm {
+            name,
             mut output,
             mut input,
-        } = docker
-            .start_exec(
-                &exec,
-                Some(StartExecOptions {
-                    detach: false,
-                    tty: false,
-                    output_capacity: None,
-                }),
-            )
+            ..
+        } = warm;
+        let mut argv = submission.language.run.clone();
+        argv.extend(submission.args.iter().cloned());
+        let request = RunRequest {
+            timeout: submission.limits.timeout,
+            output_cap: submission.limits.output_bytes,
+            argv: &argv,
+            files: &submission.files,
+            stdin: submission.stdin.as_bytes(),
+        }
+        .encode()?;
+        let started = Instant::now();
+        // The runner reads the whole request before it starts the program,
+        // so this write cannot stall on a program that does not read.
+        input
+            .write_all(&request)
             .await
-            .context("cannot start the exec in a warm sandbox")?
-        else {
-            anyhow::bail!("the engine started the exec detached");
-        };
-        let mut stdin = archive;
-        stdin.extend_from_slice(submission.stdin.as_bytes());
-        let feeder = tokio::spawn(async move {
-            let _ = input.write_all(&stdin).await;
-            let _ = input.shutdown().await;
-        });
+            .context("cannot send the execution to a warm sandbox")?;
+        input
+            .flush()
+            .await
+            .context("cannot send the execution to a warm sandbox")?;
 
         let mut collector = Collector::new(submission.limits.output_bytes);
-        let ended = tokio::time::timeout(submission.limits.timeout, async {
-            while let Some(frame) = output.next().await {
-                let frame = frame.context("lost the exec's output")?;
-                if collector.push(frame) == Flow::OverCap {
-                    return Ok(Some(Status::OutputLimit));
+        let mut decoder = FrameDecoder::default();
+        let mut runner_said = Vec::new();
+        let ended = tokio::time::timeout(submission.limits.timeout + RUNNER_GRACE, async {
+            while let Some(chunk) = output.next().await {
+                let message = match chunk.context("lost a warm sandbox's output")? {
+                    LogOutput::StdOut { message } => message,
+                    LogOutput::StdErr { message } => {
+                        runner_said.extend_from_slice(&message);
+                        continue;
+                    }
+                    _ => continue,
+                };
+                decoder.push(&message);
+                while let Some(frame) = decoder.next_frame()? {
+                    let flow = match frame {
+                        Frame::Stdout(bytes) => collector.push(LogOutput::StdOut {
+                            message: bytes.into(),
+                        }),
+                        Frame::Stderr(bytes) => collector.push(LogOutput::StdErr {
+                            message: bytes.into(),
+                        }),
+                        Frame::Result(result) => return Ok(Some(result)),
+                        Frame::Fault(message) => {
+                            anyhow::bail!(
+                                "the sandbox's runner could not run the program: {message}"
+                            )
+                        }
+                        Frame::Ready => Flow::Continue,
+                    };
+                    // The runner cuts at the same cap; this is the engine's
+                    // own guard should it not.
+                    if flow == Flow::OverCap {
+                        return Ok(None);
+                    }
                 }
             }
-            Ok::<_, anyhow::Error>(None)
+            anyhow::bail!(
+                "a warm sandbox ended without a result{}",
+                if runner_said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", String::from_utf8_lossy(&runner_said).trim())
+                }
+            )
         })
         .await;
-        let wall_time = started.elapsed();
+        let elapsed = started.elapsed();
+        // Drop the attach before killing: a held, unread attach stream makes
+        // a kill wait for the client timeout.
         drop(output);
-        feeder.abort();
-        let killed_for = match ended {
-            Ok(Ok(killed_for)) => killed_for,
+        drop(input);
+        let result = match ended {
+            Ok(Ok(Some(result))) => result,
+            Ok(Ok(None)) => {
+                self.kill(&name).await;
+                return Ok(killed_by_engine(Status::OutputLimit, collector, elapsed));
+            }
             Ok(Err(error)) => return Err(error),
-            Err(_elapsed) => Some(Status::Timeout),
-        };
-        let exit_code = match killed_for {
-            Some(_) => {
-                // Stop everything in the container: the program, and
-                // anything it left behind.
-                let _ = docker
-                    .kill_container(
-                        container,
-                        Some(KillContainerOptions {
-                            signal: "SIGKILL".into(),
-                        }),
-                    )
-                    .await;
-                Some(137)
+            Err(_elapsed) => {
+                self.kill(&name).await;
+                return Ok(killed_by_engine(Status::Timeout, collector, elapsed));
             }
-            None => wait_for_exec(docker, &exec).await,
         };
-        let status = match killed_for {
-            Some(status) => status,
-            None if exit_code == Some(0) => Status::Ok,
-            // Only a SIGKILL can be the OOM killer's.
-            None if exit_code == Some(137) && self.oom_kills(container).await > 0 => {
-                Status::MemoryLimit
-            }
-            None => Status::RuntimeError,
-        };
-        let signal = exit_code.and_then(signal_of);
-        let (stdout, stderr, stdout_truncated, stderr_truncated) = collector.finish();
-        Ok(StepOutcome {
-            status,
-            exit_code,
-            signal,
-            stdout,
-            stderr,
-            stdout_truncated,
-            stderr_truncated,
-            wall_time_ms: wall_time.as_millis() as u64,
-        })
+        Ok(step_outcome(&result, collector))
     }
 
-    /// How often the kernel's OOM killer struck in the container: its memory
-    /// cgroup counts the kills (the engine's OOMKilled flag only sees the
-    /// container's main process, not an exec). Read from inside, where the
-    /// container's own cgroup is visible; cgroup v1 or v2.
-    async fn oom_kills(&self, container: &str) -> u64 {
-        let read = async {
-            let exec = self
-                .docker
-                .create_exec(
-                    container,
-                    ExecConfig {
-                        attach_stdout: Some(true),
-                        attach_stderr: Some(false),
-                        cmd: Some(vec![
-                            "/bin/sh".into(),
-                            "-c".into(),
-                            "cat /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events 2>/dev/null".into(),
-                        ]),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .ok()?
-                .id;
-            let StartExecResults::Attached { mut output, .. } =
-                self.docker.start_exec(&exec, None).await.ok()?
-            else {
-                return None;
-            };
-            let mut text = Vec::new();
-            while let Some(Ok(frame)) = output.next().await {
-                text.extend_from_slice(&frame.into_bytes());
-            }
-            parse_oom_kills(&String::from_utf8_lossy(&text))
-        };
-        tokio::time::timeout(KILL_GRACE, read)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(0)
+    async fn kill(&self, name: &str) {
+        let _ = self
+            .docker
+            .kill_container(
+                name,
+                Some(KillContainerOptions {
+                    signal: "SIGKILL".into(),
+                }),
+            )
+            .await;
+    }
+}
+
+/// What the runner's result says, in the sandbox's terms. Statuses come from
+/// facts: the runner's timer and cap, the cgroup's OOM kill count, the
+/// program's wait status.
+fn step_outcome(result: &RunResult, collector: Collector) -> StepOutcome {
+    let oom_killed = result.oom_kills.is_some_and(|kills| kills > 0);
+    let status = if result.timed_out {
+        Status::Timeout
+    } else if result.output_capped {
+        Status::OutputLimit
+    } else {
+        match result.ending {
+            Ending::Exited(0) => Status::Ok,
+            _ if oom_killed => Status::MemoryLimit,
+            _ => Status::RuntimeError,
+        }
+    };
+    // Like docker-init and a shell, a death by signal N reads as 128 + N; the
+    // signal itself is exact here, from the runner's waitpid.
+    let (exit_code, signal) = match result.ending {
+        Ending::Exited(code) => (i64::from(code), None),
+        Ending::Signaled(signal) => (128 + i64::from(signal), Some(signal)),
+    };
+    let (stdout, stderr, stdout_truncated, stderr_truncated) = collector.finish();
+    StepOutcome {
+        status,
+        exit_code: Some(exit_code),
+        signal,
+        stdout,
+        stderr,
+        stdout_truncated: stdout_truncated || result.stdout_cut,
+        stderr_truncated: stderr_truncated || result.stderr_cut,
+        wall_time_ms: result.wall_time.as_millis() as u64,
+        cpu_time_ms: result.cpu_time.map(|cpu| cpu.as_millis() as u64),
+        memory_peak_bytes: result.memory_peak_bytes,
+    }
+}
+
+/// The outcome when the engine, not the runner, had to stop the sandbox.
+fn killed_by_engine(status: Status, collector: Collector, elapsed: Duration) -> StepOutcome {
+    let (stdout, stderr, stdout_truncated, stderr_truncated) = collector.finish();
+    StepOutcome {
+        status,
+        exit_code: Some(137),
+        signal: Some(9),
+        stdout,
+        stderr,
+        stdout_truncated,
+        stderr_truncated,
+        wall_time_ms: elapsed.as_millis() as u64,
+        cpu_time_ms: None,
+        memory_peak_bytes: None,
     }
 }
 
@@ -503,6 +594,19 @@ impl Sandbox for PooledSandbox {
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         engine::ping(&self.docker).boxed()
     }
+}
+
+/// Removes a warm container nobody will use: closing its stdin lets the
+/// runner end by itself; the removal makes sure.
+async fn retire(docker: &Docker, warm: Warm) {
+    let Warm {
+        name,
+        output,
+        input,
+        ..
+    } = warm;
+    drop((output, input));
+    let _ = tokio::time::timeout(KILL_GRACE, remove_container(docker, &name)).await;
 }
 
 /// Removes a used warm container when dropped: after every execution, and
@@ -524,39 +628,52 @@ impl Drop for Retire {
     }
 }
 
-async fn wait_for_exec(docker: &Docker, exec: &str) -> Option<i64> {
-    let deadline = Instant::now() + KILL_GRACE;
-    while Instant::now() < deadline {
-        match docker.inspect_exec(exec).await {
-            Ok(state) if state.running == Some(false) => return state.exit_code,
-            Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-            Err(_) => return None,
-        }
-    }
-    None
-}
-
-fn parse_oom_kills(control: &str) -> Option<u64> {
-    control.lines().find_map(|line| {
-        line.strip_prefix("oom_kill ")
-            .and_then(|count| count.trim().parse().ok())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn result(ending: Ending, oom_kills: u64) -> RunResult {
+        RunResult {
+            ending,
+            timed_out: false,
+            output_capped: false,
+            stdout_cut: false,
+            stderr_cut: false,
+            wall_time: Duration::from_millis(12),
+            cpu_time: Some(Duration::from_millis(9)),
+            memory_peak_bytes: Some(4 << 20),
+            oom_kills: Some(oom_kills),
+        }
+    }
+
     #[test]
-    fn reads_the_oom_kills_of_cgroup_v1_and_v2() {
+    fn classifies_the_runners_result_from_facts() {
+        let outcome = step_outcome(&result(Ending::Exited(0), 0), Collector::new(10));
+        assert_eq!(outcome.status, Status::Ok);
+        assert_eq!((outcome.exit_code, outcome.signal), (Some(0), None));
+        assert_eq!(outcome.cpu_time_ms, Some(9));
+
+        let outcome = step_outcome(&result(Ending::Signaled(9), 1), Collector::new(10));
+        assert_eq!(outcome.status, Status::MemoryLimit);
+        assert_eq!((outcome.exit_code, outcome.signal), (Some(137), Some(9)));
+
+        // A program that exits 137 itself was not killed by a signal.
+        let outcome = step_outcome(&result(Ending::Exited(137), 0), Collector::new(10));
+        assert_eq!(outcome.status, Status::RuntimeError);
+        assert_eq!((outcome.exit_code, outcome.signal), (Some(137), None));
+
+        let mut timed_out = result(Ending::Signaled(9), 0);
+        timed_out.timed_out = true;
         assert_eq!(
-            parse_oom_kills("low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\n"),
-            Some(1)
+            step_outcome(&timed_out, Collector::new(10)).status,
+            Status::Timeout
         );
-        assert_eq!(
-            parse_oom_kills("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"),
-            Some(2)
-        );
-        assert_eq!(parse_oom_kills("oom_kill_disable 0\n"), None);
+
+        let mut capped = result(Ending::Signaled(9), 0);
+        capped.output_capped = true;
+        capped.stderr_cut = true;
+        let outcome = step_outcome(&capped, Collector::new(10));
+        assert_eq!(outcome.status, Status::OutputLimit);
+        assert!(outcome.stderr_truncated && !outcome.stdout_truncated);
     }
 }

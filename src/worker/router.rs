@@ -351,6 +351,8 @@ mod tests {
                             stdout_truncated: false,
                             stderr_truncated: false,
                             wall_time_ms: 1,
+                            cpu_time_ms: None,
+                            memory_peak_bytes: None,
                         }),
                         error: None,
                     },

@@ -1,0 +1,421 @@
+//! braindrill-runner: PID 1 of a warm sandbox.
+//!
+//! A warm container starts this runner, attached, long before any request.
+//! It announces itself with one `R` byte on stdout and waits on stdin. When
+//! an execution arrives it writes the files into /sandbox/code (then makes
+//! them and the folders read-only, as a fresh sandbox's code is), starts the
+//! program there, forwards the program's stdout and stderr as frames, and
+//! ends with a result frame: how the program ended, its CPU time, the
+//! sandbox's memory peak and the OOM kills seen by the memory cgroup. Then
+//! it exits, and the engine removes the container: one container, one
+//! execution. A request thus pays neither a container start nor an exec.
+//!
+//! The engine keeps its own timer and output cap; this runner's limits make
+//! the common case exact and cheap, they are not the last line of defence.
+//!
+//! Why the program cannot disturb it, though it runs as the same user: the
+//! kernel delivers no signal to a PID namespace's init from inside it unless
+//! init handles that signal (and SIGKILL never), `kill(-1, ..)` skips init,
+//! and the runner marks itself non-dumpable, so it cannot be ptraced nor its
+//! /proc/1/{mem,fd} opened.
+//!
+//! The wire (all integers big-endian) is mirrored by the engine in
+//! src/sandbox/runner_protocol.rs:
+//! - request: `BDR1`, timeout_ms u64, output_cap u64, argc u32 and each
+//!   argument (u32 length + bytes), file count u32 and each file (u32 length
+//!   + name, u32 length + content), stdin (u32 length + bytes).
+//! - frames: `R`; `1`/`2` + u32 length + bytes (stdout/stderr); `F` + u32
+//!   length + message (the runner could not run the program); `X` + kind u8
+//!   (0 exited, 1 killed by a signal) + code or signal i32 + flags u8 (1 timed
+//!   out, 2 output cap reached, 4 stdout cut, 8 stderr cut) + wall_us u64 + cpu_us u64 + memory_peak u64 +
+//!   oom_kills u64, where u64::MAX means unknown.
+//!
+//! Only std: this file is compiled with Debian's rustc inside the image.
+
+use std::fs;
+use std::io::{self, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const SANDBOX_DIR: &str = "/sandbox";
+const CODE_DIR: &str = "/sandbox/code";
+const MAGIC: &[u8; 4] = b"BDR1";
+const UNKNOWN: u64 = u64::MAX;
+const CHUNK: usize = 32 * 1024;
+/// Bounds on a request, so a corrupt one fails fast instead of allocating.
+const MAX_ITEMS: u32 = 10_000;
+const MAX_ITEM_BYTES: u32 = 64 * 1024 * 1024;
+/// How long leftovers may take to die and release the output pipes once
+/// the program has ended.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+const PR_SET_DUMPABLE: i32 = 4;
+const SIGKILL: i32 = 9;
+const ECHILD: i32 = 10;
+
+extern "C" {
+    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+    fn kill(pid: i32, sig: i32) -> i32;
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+}
+
+struct Request {
+    timeout: Duration,
+    output_cap: u64,
+    argv: Vec<String>,
+    files: Vec<(String, Vec<u8>)>,
+    stdin: Vec<u8>,
+}
+
+enum Event {
+    Output(u8, Vec<u8>),
+    Closed,
+    /// The program's wait status.
+    Exited(i32),
+    /// No process is left in the sandbox but this runner.
+    AllReaped,
+}
+
+fn main() {
+    // SAFETY: prctl with integer arguments only changes this process's flag.
+    unsafe {
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+    let mut out = io::stdout();
+    if frame(&mut out, b'R', &[]).is_err() {
+        return;
+    }
+    let request = match read_request(&mut BufReader::new(io::stdin())) {
+        Ok(request) => request,
+        // The engine closed stdin: this warm sandbox is retired unused.
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return,
+        Err(error) => return fault(&mut out, &format!("bad request: {error}")),
+    };
+    if let Err(error) = write_files(&request.files) {
+        return fault(&mut out, &format!("cannot write the code: {error}"));
+    }
+    if let Err(error) = run(&mut out, request) {
+        fault(&mut out, &error);
+    }
+}
+
+fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
+    let (program, args) = match request.argv.split_first() {
+        Some(split) => split,
+        None => return Err("no command to run".into()),
+    };
+    let cpu_before = cpu_usage_us();
+    let oom_before = oom_kills();
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(CODE_DIR)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start {program}: {error}"))?;
+    let pid = child.id() as i32;
+    let (events, inbox) = mpsc::channel();
+    if let Some(mut stdin) = child.stdin.take() {
+        let bytes = request.stdin;
+        // A program that does not read its stdin makes this fail: fine.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+        });
+    }
+    if let Some(stdout) = child.stdout.take() {
+        forward(stdout, b'1', events.clone());
+    }
+    if let Some(stderr) = child.stderr.take() {
+        forward(stderr, b'2', events.clone());
+    }
+    reap(pid, events);
+
+    let deadline = started + request.timeout;
+    let mut status = None;
+    let mut wall = Duration::ZERO;
+    let mut open_streams = 2;
+    let mut all_reaped = false;
+    let mut forwarded: u64 = 0;
+    let (mut timed_out, mut capped) = (false, false);
+    // The stream whose chunk crossed the cap: 4 stdout, 8 stderr.
+    let mut cut = 0u8;
+    let mut drain_deadline: Option<Instant> = None;
+    while !(status.is_some() && open_streams == 0 && all_reaped) {
+        let until = drain_deadline.unwrap_or(deadline);
+        let event = match inbox.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) if drain_deadline.is_some() => break,
+            Err(RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                kill_all();
+                drain_deadline = Some(Instant::now() + DRAIN_GRACE);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        match event {
+            Event::Output(stream, bytes) => {
+                if capped {
+                    continue;
+                }
+                let room = request.output_cap.saturating_sub(forwarded);
+                let keep = (bytes.len() as u64).min(room) as usize;
+                if keep > 0 {
+                    frame(out, stream, &bytes[..keep]).map_err(|error| error.to_string())?;
+                    forwarded += keep as u64;
+                }
+                if keep < bytes.len() {
+                    capped = true;
+                    cut = if stream == b'1' { 4 } else { 8 };
+                    kill_all();
+                    drain_deadline.get_or_insert(Instant::now() + DRAIN_GRACE);
+                }
+            }
+            Event::Closed => open_streams -= 1,
+            Event::Exited(wait_status) => {
+                wall = started.elapsed();
+                status = Some(wait_status);
+                // Whatever the program left behind would hold the output
+                // open and outlive it: the sandbox ends with the program.
+                kill_all();
+                drain_deadline.get_or_insert(Instant::now() + DRAIN_GRACE);
+            }
+            // Sent by the reaper only after the program's own status.
+            Event::AllReaped => all_reaped = true,
+        }
+        if drain_deadline.is_some() && !all_reaped {
+            kill_all();
+        }
+    }
+    let wait_status = match status {
+        Some(wait_status) => wait_status,
+        None => return Err("the program's end was not seen".into()),
+    };
+    let (kind, value) = if wait_status & 0x7f == 0 {
+        (0u8, (wait_status >> 8) & 0xff)
+    } else {
+        (1u8, wait_status & 0x7f)
+    };
+    let flags = u8::from(timed_out) | (u8::from(capped) << 1) | cut;
+    let cpu = match (cpu_before, cpu_usage_us()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => UNKNOWN,
+    };
+    let ooms = match (oom_before, oom_kills()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => UNKNOWN,
+    };
+    let mut result = vec![kind];
+    result.extend_from_slice(&value.to_be_bytes());
+    result.push(flags);
+    for figure in [
+        wall.as_micros() as u64,
+        cpu,
+        memory_peak().unwrap_or(UNKNOWN),
+        ooms,
+    ] {
+        result.extend_from_slice(&figure.to_be_bytes());
+    }
+    frame(out, b'X', &result).map_err(|error| error.to_string())
+}
+
+/// Reads one stream of the program into events, until it closes.
+fn forward(mut stream: impl Read + Send + 'static, tag: u8, events: Sender<Event>) {
+    thread::spawn(move || {
+        let mut buffer = vec![0u8; CHUNK];
+        loop {
+            match stream.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => {
+                    if events.send(Event::Output(tag, buffer[..read].to_vec())).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = events.send(Event::Closed);
+    });
+}
+
+/// As init, every orphan of the sandbox becomes this runner's child: reap
+/// them all, report the program's own status, and say when none is left.
+fn reap(program: i32, events: Sender<Event>) {
+    thread::spawn(move || loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only into `status`.
+        let pid = unsafe { waitpid(-1, &mut status, 0) };
+        if pid == program {
+            let _ = events.send(Event::Exited(status));
+        } else if pid < 0 {
+            if io::Error::last_os_error().raw_os_error() == Some(ECHILD) {
+                let _ = events.send(Event::AllReaped);
+                return;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+    });
+}
+
+/// SIGKILL to every process of the sandbox but this one.
+fn kill_all() {
+    // SAFETY: plain syscall; -1 never includes the caller (nor init).
+    unsafe {
+        kill(-1, SIGKILL);
+    }
+}
+
+fn frame(out: &mut io::Stdout, tag: u8, body: &[u8]) -> io::Result<()> {
+    let mut out = out.lock();
+    out.write_all(&[tag])?;
+    if tag != b'R' {
+        if tag != b'X' {
+            out.write_all(&(body.len() as u32).to_be_bytes())?;
+        }
+        out.write_all(body)?;
+    }
+    out.flush()
+}
+
+fn fault(out: &mut io::Stdout, message: &str) {
+    let _ = frame(out, b'F', message.as_bytes());
+}
+
+fn read_request(input: &mut impl Read) -> io::Result<Request> {
+    let mut magic = [0u8; 4];
+    input.read_exact(&mut magic)?;
+    if &magic != MAGIC {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "not a BDR1 request"));
+    }
+    let timeout = Duration::from_millis(read_u64(input)?);
+    let output_cap = read_u64(input)?;
+    let argc = read_count(input)?;
+    let mut argv = Vec::new();
+    for _ in 0..argc {
+        argv.push(read_string(input)?);
+    }
+    let count = read_count(input)?;
+    let mut files = Vec::new();
+    for _ in 0..count {
+        let name = read_string(input)?;
+        files.push((name, read_bytes(input)?));
+    }
+    let stdin = read_bytes(input)?;
+    Ok(Request {
+        timeout,
+        output_cap,
+        argv,
+        files,
+        stdin,
+    })
+}
+
+fn read_u64(input: &mut impl Read) -> io::Result<u64> {
+    let mut bytes = [0u8; 8];
+    input.read_exact(&mut bytes)?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+fn read_u32(input: &mut impl Read) -> io::Result<u32> {
+    let mut bytes = [0u8; 4];
+    input.read_exact(&mut bytes)?;
+    Ok(u32::from_be_bytes(bytes))
+}
+
+fn read_count(input: &mut impl Read) -> io::Result<u32> {
+    let count = read_u32(input)?;
+    if count > MAX_ITEMS {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "too many items"));
+    }
+    Ok(count)
+}
+
+fn read_bytes(input: &mut impl Read) -> io::Result<Vec<u8>> {
+    let length = read_u32(input)?;
+    if length > MAX_ITEM_BYTES {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "item too large"));
+    }
+    let mut bytes = vec![0u8; length as usize];
+    input.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn read_string(input: &mut impl Read) -> io::Result<String> {
+    String::from_utf8(read_bytes(input)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+}
+
+/// Writes the files under the code folder; names were checked by the engine
+/// and are checked again: relative, no `..`.
+fn write_files(files: &[(String, Vec<u8>)]) -> io::Result<()> {
+    fs::create_dir_all(CODE_DIR)?;
+    for (name, content) in files {
+        let relative = Path::new(name);
+        let plain = relative
+            .components()
+            .all(|component| matches!(component, Component::Normal(_)));
+        if name.is_empty() || !plain {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bad file name {name:?}"),
+            ));
+        }
+        let path: PathBuf = Path::new(CODE_DIR).join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&path, content)?;
+    }
+    seal(Path::new(CODE_DIR))?;
+    fs::set_permissions(SANDBOX_DIR, fs::Permissions::from_mode(0o555))
+}
+
+/// Makes the code read-only: files 0444, folders 0555. The program is their
+/// owner and could undo it; this keeps a warm sandbox's behaviour that of a
+/// fresh one (whose code volume is mounted read-only) for every program
+/// that does not try.
+fn seal(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            seal(&entry.path())?;
+        } else {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o444))?;
+        }
+    }
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o555))
+}
+
+/// CPU time used by the sandbox's cgroup so far (cgroup v1 or v2).
+fn cpu_usage_us() -> Option<u64> {
+    if let Ok(text) = fs::read_to_string("/sys/fs/cgroup/cpuacct/cpuacct.usage") {
+        return text.trim().parse::<u64>().ok().map(|ns| ns / 1000);
+    }
+    field("/sys/fs/cgroup/cpu.stat", "usage_usec")
+}
+
+/// The most memory the sandbox's cgroup held (cgroup v1 or v2).
+fn memory_peak() -> Option<u64> {
+    ["/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"]
+        .iter()
+        .find_map(|path| fs::read_to_string(path).ok()?.trim().parse().ok())
+}
+
+/// OOM kills counted by the sandbox's memory cgroup (cgroup v1 or v2).
+fn oom_kills() -> Option<u64> {
+    field("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill")
+        .or_else(|| field("/sys/fs/cgroup/memory.events", "oom_kill"))
+}
+
+fn field(path: &str, name: &str) -> Option<u64> {
+    let text = fs::read_to_string(path).ok()?;
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once(' ')?;
+        (key == name).then(|| value.trim().parse().ok()).flatten()
+    })
+}

@@ -1,0 +1,270 @@
+//! The engine's side of the wire to `braindrill-runner`, the in-sandbox
+//! runner of a warm container (its source, and the wire's description, are
+//! in images/runtime/runner.rs; the two must agree).
+//!
+//! The engine writes one request on the container's stdin and reads frames
+//! from its stdout: a ready mark, the program's output chunks, then exactly
+//! one result or fault. Everything here is pure (bytes in, values out), so it
+//! is tested without Docker.
+
+use std::time::Duration;
+
+use super::SourceFile;
+
+const MAGIC: &[u8; 4] = b"BDR1";
+/// Marks an unknown figure in a result.
+const UNKNOWN: u64 = u64::MAX;
+/// Length of a result frame's body.
+const RESULT_LEN: usize = 1 + 4 + 1 + 8 * 4;
+/// A frame longer than this is not the runner's (it sends 32 KiB chunks).
+const MAX_FRAME: usize = 1024 * 1024;
+
+/// One execution for the runner.
+pub struct RunRequest<'a> {
+    pub timeout: Duration,
+    pub output_cap: usize,
+    pub argv: &'a [String],
+    pub files: &'a [SourceFile],
+    pub stdin: &'a [u8],
+}
+
+impl RunRequest<'_> {
+    /// The request's bytes; fails only on a part too large for the wire.
+    pub fn encode(&self) -> anyhow::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(64 + self.stdin.len());
+        bytes.extend_from_slice(MAGIC);
+        let timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
+        bytes.extend_from_slice(&timeout_ms.to_be_bytes());
+        bytes.extend_from_slice(&(self.output_cap as u64).to_be_bytes());
+        put_len(&mut bytes, self.argv.len())?;
+        for argument in self.argv {
+            put_bytes(&mut bytes, argument.as_bytes())?;
+        }
+        put_len(&mut bytes, self.files.len())?;
+        for file in self.files {
+            put_bytes(&mut bytes, file.name.as_bytes())?;
+            put_bytes(&mut bytes, file.content.as_bytes())?;
+        }
+        put_bytes(&mut bytes, self.stdin)?;
+        Ok(bytes)
+    }
+}
+
+fn put_len(bytes: &mut Vec<u8>, len: usize) -> anyhow::Result<()> {
+    let len = u32::try_from(len).map_err(|_| anyhow::anyhow!("a request part is too large"))?;
+    bytes.extend_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
+fn put_bytes(bytes: &mut Vec<u8>, part: &[u8]) -> anyhow::Result<()> {
+    put_len(bytes, part.len())?;
+    bytes.extend_from_slice(part);
+    Ok(())
+}
+
+/// How the program ended, by the runner's `waitpid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// The runner's result frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    pub ending: Ending,
+    /// The runner's own timer fired and it killed the program.
+    pub timed_out: bool,
+    /// The output cap was reached and the runner killed the program.
+    pub output_capped: bool,
+    /// Which stream's output was cut at the cap.
+    pub stdout_cut: bool,
+    pub stderr_cut: bool,
+    pub wall_time: Duration,
+    pub cpu_time: Option<Duration>,
+    /// The sandbox's peak memory (its cgroup's, runner included).
+    pub memory_peak_bytes: Option<u64>,
+    pub oom_kills: Option<u64>,
+}
+
+/// One frame from the runner.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame {
+    Ready,
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+    Result(RunResult),
+    /// The runner could not run the program.
+    Fault(String),
+}
+
+/// Splits the runner's stdout (in whatever pieces the engine delivers it)
+/// into frames.
+#[derive(Default)]
+pub struct FrameDecoder {
+    buffer: Vec<u8>,
+}
+
+impl FrameDecoder {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The next complete frame, if one is buffered; an error on bytes that
+    /// are not the runner's wire.
+    pub fn next_frame(&mut self) -> anyhow::Result<Option<Frame>> {
+        let Some(&tag) = self.buffer.first() else {
+            return Ok(None);
+        };
+        let (frame, used) = match tag {
+            b'R' => (Frame::Ready, 1),
+            b'X' => {
+                if self.buffer.len() < 1 + RESULT_LEN {
+                    return Ok(None);
+                }
+                (
+                    Frame::Result(parse_result(&self.buffer[1..1 + RESULT_LEN])),
+                    1 + RESULT_LEN,
+                )
+            }
+            b'1' | b'2' | b'F' => {
+                let Some(header) = self.buffer.get(1..5) else {
+                    return Ok(None);
+                };
+                let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+                if len > MAX_FRAME {
+                    anyhow::bail!("the runner sent a frame of {len} bytes");
+                }
+                let Some(body) = self.buffer.get(5..5 + len) else {
+                    return Ok(None);
+                };
+                let body = body.to_vec();
+                let frame = match tag {
+                    b'1' => Frame::Stdout(body),
+                    b'2' => Frame::Stderr(body),
+                    _ => Frame::Fault(String::from_utf8_lossy(&body).into_owned()),
+                };
+                (frame, 5 + len)
+            }
+            other => anyhow::bail!("the runner sent an unknown frame tag {other:#04x}"),
+        };
+        self.buffer.drain(..used);
+        Ok(Some(frame))
+    }
+}
+
+fn parse_result(body: &[u8]) -> RunResult {
+    let u64_at = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&body[at..at + 8]);
+        u64::from_be_bytes(bytes)
+    };
+    let known = |value: u64| (value != UNKNOWN).then_some(value);
+    let value = i32::from_be_bytes([body[1], body[2], body[3], body[4]]);
+    let flags = body[5];
+    RunResult {
+        ending: if body[0] == 0 {
+            Ending::Exited(value)
+        } else {
+            Ending::Signaled(value)
+        },
+        timed_out: flags & 1 != 0,
+        output_capped: flags & 2 != 0,
+        stdout_cut: flags & 4 != 0,
+        stderr_cut: flags & 8 != 0,
+        wall_time: Duration::from_micros(u64_at(6)),
+        cpu_time: known(u64_at(14)).map(Duration::from_micros),
+        memory_peak_bytes: known(u64_at(22)),
+        oom_kills: known(u64_at(30)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result_frame(kind: u8, value: i32, flags: u8, figures: [u64; 4]) -> Vec<u8> {
+        let mut bytes = vec![b'X', kind];
+        bytes.extend_from_slice(&value.to_be_bytes());
+        bytes.push(flags);
+        for figure in figures {
+            bytes.extend_from_slice(&figure.to_be_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn decodes_frames_split_anywhere() {
+        let mut wire = vec![b'R', b'1', 0, 0, 0, 2, b'h', b'i', b'2', 0, 0, 0, 1, b'!'];
+        wire.extend(result_frame(1, 9, 1, [1500, UNKNOWN, 4096, 1]));
+        let mut decoder = FrameDecoder::default();
+        let mut frames = Vec::new();
+        for byte in wire {
+            decoder.push(&[byte]);
+            while let Some(frame) = decoder.next_frame().ok().flatten() {
+                frames.push(frame);
+            }
+        }
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Ready,
+                Frame::Stdout(b"hi".to_vec()),
+                Frame::Stderr(b"!".to_vec()),
+                Frame::Result(RunResult {
+                    ending: Ending::Signaled(9),
+                    timed_out: true,
+                    output_capped: false,
+                    stdout_cut: false,
+                    stderr_cut: false,
+                    wall_time: Duration::from_micros(1500),
+                    cpu_time: None,
+                    memory_peak_bytes: Some(4096),
+                    oom_kills: Some(1),
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_the_runners_wire() {
+        let mut decoder = FrameDecoder::default();
+        decoder.push(b"Traceback");
+        assert!(decoder.next_frame().is_err());
+        let mut decoder = FrameDecoder::default();
+        decoder.push(&[b'1', 0xff, 0xff, 0xff, 0xff]);
+        assert!(decoder.next_frame().is_err());
+    }
+
+    #[test]
+    fn encodes_a_request_in_the_runners_order() {
+        let argv = vec!["python3".to_string(), "main.py".to_string()];
+        let files = vec![SourceFile {
+            name: "main.py".into(),
+            content: "print(1)".into(),
+        }];
+        let bytes = RunRequest {
+            timeout: Duration::from_millis(3000),
+            output_cap: 10,
+            argv: &argv,
+            files: &files,
+            stdin: b"in",
+        }
+        .encode()
+        .unwrap_or_default();
+        let mut expected = b"BDR1".to_vec();
+        expected.extend_from_slice(&3000u64.to_be_bytes());
+        expected.extend_from_slice(&10u64.to_be_bytes());
+        expected.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 7]);
+        expected.extend_from_slice(b"python3");
+        expected.extend_from_slice(&[0, 0, 0, 7]);
+        expected.extend_from_slice(b"main.py");
+        expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 7]);
+        expected.extend_from_slice(b"main.py");
+        expected.extend_from_slice(&[0, 0, 0, 8]);
+        expected.extend_from_slice(b"print(1)");
+        expected.extend_from_slice(&[0, 0, 0, 2]);
+        expected.extend_from_slice(b"in");
+        assert_eq!(bytes, expected);
+    }
+}
