@@ -1,6 +1,6 @@
 //! Warm sandboxes against the real Docker engine: single use, bounded, the
-//! sandbox's guarantees in pooled mode, and nothing left after a worker's
-//! shutdown.
+//! sandbox's guarantees in pooled mode, what the in-sandbox runner measures,
+//! and nothing left after a worker's shutdown or crash.
 
 mod common;
 
@@ -85,6 +85,11 @@ async fn wait_for_total(pool: &PooledSandbox, count: usize) {
 
 /// Containers labelled with `node`, running or not.
 async fn containers_of(node: &str) -> usize {
+    container_names_of(node).await.len()
+}
+
+/// The names of the containers labelled with `node`, running or not.
+async fn container_names_of(node: &str) -> Vec<String> {
     let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
     docker
         .list_containers(Some(ListContainersOptions {
@@ -97,7 +102,9 @@ async fn containers_of(node: &str) -> usize {
         }))
         .await
         .expect("list")
-        .len()
+        .into_iter()
+        .flat_map(|container| container.names.unwrap_or_default())
+        .collect()
 }
 
 async fn remove_all_of(node: &str) {
@@ -262,4 +269,133 @@ async fn no_warm_sandbox_survives_a_worker_shutdown() {
         0,
         "warm sandboxes outlived their worker"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
+    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
+    let pool = pool(&node, 2, 2);
+    let refiller = pool.start_refilling();
+    let python = language("python");
+    // (code, status, exit code, signal)
+    let cases = [
+        ("print('hi')", Status::Ok, 0, None),
+        // Exiting with 137 is not being killed: only the runner's waitpid
+        // can tell the two apart.
+        ("import sys; sys.exit(137)", Status::RuntimeError, 137, None),
+        (
+            "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)",
+            Status::RuntimeError,
+            139,
+            Some(11),
+        ),
+    ];
+    for (code, status, exit_code, signal) in cases {
+        wait_for_warm(&pool, 1).await;
+        let served = pool.served_warm();
+        let outcome = pool.execute(submit(&python, code)).await;
+        assert_eq!(pool.served_warm(), served + 1, "{code} did not run warm");
+        assert_eq!(outcome.status, status, "{code}: {outcome:?}");
+        let run = outcome.run.expect("run");
+        assert_eq!(
+            (run.exit_code, run.signal),
+            (Some(exit_code), signal),
+            "{code}"
+        );
+        let cpu = run.cpu_time_ms.expect("a warm sandbox measures CPU time");
+        assert!(cpu <= run.wall_time_ms + 50, "{code}: cpu {cpu} ms");
+        let peak = run
+            .memory_peak_bytes
+            .expect("a warm sandbox measures memory");
+        assert!(
+            (1 << 20..=python.limits.memory_bytes).contains(&peak),
+            "{code}: peak {peak} bytes"
+        );
+    }
+
+    // The time limit and the output cap travel with the request: a request
+    // that asks for its own still finds a warm sandbox, and they hold.
+    wait_for_warm(&pool, 1).await;
+    let served = pool.served_warm();
+    let mut short = submit(
+        &python,
+        "import time\nprint('start', flush=True)\ntime.sleep(5)",
+    );
+    short.limits.timeout = Duration::from_millis(700);
+    let started = Instant::now();
+    let outcome = pool.execute(short).await;
+    assert_eq!(
+        pool.served_warm(),
+        served + 1,
+        "the short request did not run warm"
+    );
+    assert_eq!(outcome.status, Status::Timeout, "{outcome:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let run = outcome.run.expect("run");
+    assert_eq!(run.stdout, "start\n");
+    assert!(run.wall_time_ms >= 700, "{} ms", run.wall_time_ms);
+
+    // The code is where a fresh sandbox has it, and read-only the same way.
+    wait_for_warm(&pool, 1).await;
+    let outcome = pool
+        .execute(submit(
+            &python,
+            "import os\nprint(os.getcwd())\ntry:\n    open('out.txt', 'w')\nexcept OSError as e:\n    print('read-only', e.errno)",
+        ))
+        .await;
+    assert_eq!(
+        outcome.run.expect("run").stdout,
+        "/sandbox/code\nread-only 13\n"
+    );
+    refiller.abort();
+    remove_all_of(&node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_worker_removes_the_warm_sandboxes_of_its_crashed_run() {
+    let client = client();
+    let mut node = Node::start(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &[("BRAINDRILL__SANDBOX__POOL__ENABLED", "true")],
+    );
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let name = node.name();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut before = container_names_of(&name).await;
+    while before.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the node started no warm sandbox"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        before = container_names_of(&name).await;
+    }
+    // A crash leaves its warm sandboxes behind...
+    node.kill();
+    assert!(
+        !container_names_of(&name).await.is_empty(),
+        "nothing was left to sweep"
+    );
+    // ...and the same node, started again, removes them.
+    node.restart();
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = container_names_of(&name).await;
+        let stale: Vec<&String> = before.iter().filter(|old| now.contains(old)).collect();
+        if stale.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted node left its earlier run's sandboxes: {stale:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = node.terminate();
+    assert!(status.success(), "the node did not stop cleanly: {status}");
+    assert_eq!(containers_of(&name).await, 0);
 }

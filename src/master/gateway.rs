@@ -272,6 +272,11 @@ fn plain_answer(routed: Result<Routed, RouteError>, deadline: Duration) -> Respo
         .unwrap_or_default();
     set_header(&mut response, "x-braindrill-status", &status_name);
     set_header(&mut response, "x-braindrill-node", &routed.executed.node);
+    set_header(
+        &mut response,
+        "x-braindrill-sandbox-us",
+        &routed.executed.sandbox_us.to_string(),
+    );
     if let Some(code) = step.and_then(|step| step.exit_code) {
         set_header(&mut response, "x-braindrill-exit-code", &code.to_string());
     }

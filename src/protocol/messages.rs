@@ -101,6 +101,11 @@ pub struct Executed {
     pub outcome: Outcome,
     /// The worker node that ran it.
     pub node: String,
+    /// Microseconds the node's sandbox spent on it (its `execute`, measured
+    /// by the executor), so the cluster's own cost is what remains of the
+    /// end-to-end time.
+    #[serde(default)]
+    pub sandbox_us: u64,
 }
 
 /// Why a worker node did not run an execution.

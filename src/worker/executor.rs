@@ -2,6 +2,7 @@
 //! prepared submission through the sandbox and answers with its outcome.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
@@ -12,7 +13,8 @@ pub struct Executor;
 
 #[derive(RactorMessage)]
 pub enum ExecutorMessage {
-    Execute(Submission, RpcReplyPort<Outcome>),
+    /// Answers with the outcome and the time the sandbox took.
+    Execute(Submission, RpcReplyPort<(Outcome, Duration)>),
 }
 
 impl Actor for Executor {
@@ -35,8 +37,9 @@ impl Actor for Executor {
         sandbox: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let ExecutorMessage::Execute(submission, reply) = message;
+        let started = Instant::now();
         let outcome = sandbox.execute(submission).await;
-        let _ = reply.send(outcome);
+        let _ = reply.send((outcome, started.elapsed()));
         Ok(())
     }
 }

@@ -105,9 +105,10 @@ async fn run(
         .await;
     executor.stop(None);
     match executed {
-        Ok(CallResult::Success(outcome)) => Ok(Executed {
+        Ok(CallResult::Success((outcome, sandbox_time))) => Ok(Executed {
             outcome,
             node: context.node.clone(),
+            sandbox_us: u64::try_from(sandbox_time.as_micros()).unwrap_or(u64::MAX),
         }),
         _ => Err(ExecutionFailure::WorkerCrashed(format!(
             "the executor of execution {execution_id} stopped without an answer"
