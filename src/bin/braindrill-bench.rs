@@ -6,16 +6,22 @@
 //!   `POST /lang/{language}` of a running node with C concurrent clients for
 //!   each concurrency level and, interleaved with it in alternating batches
 //!   at the same concurrency, the baseline `docker run --rm` of the same
-//!   image under the same limits. It prints p50/p90/p99/max latency and
-//!   throughput for both, saves every latency and the summary as JSON and
-//!   draws an SVG (latency CDF, throughput by concurrency).
+//!   image under the same limits, and the library's own cold sandbox run
+//!   in-process ([`DockerSandbox`], "direct"). It prints p50/p90/p99/max
+//!   latency and throughput for all three, the cluster hop (end-to-end
+//!   latency minus the `x-braindrill-sandbox-us` the worker reports), the
+//!   resident memory of the node's processes (`--master-pid`,
+//!   `--worker-pid`) and a table of the speed issue's targets; it saves
+//!   every latency and the summary as JSON and draws an SVG (latency CDF,
+//!   throughput by concurrency, hop CDF, targets).
 //! - `braindrill-bench start-costs` measures through the Engine API what
 //!   create + start + wait + remove of a container costs bare, with each
 //!   option of the hardened sandbox spec added alone, and with the full spec
 //!   ([`ContainerSpec::to_create_body`]); it writes a markdown table.
 //!
 //! Only 127.0.0.1 is ever contacted. Every container and volume created here
-//! carries the label `braindrill.engine=braindrill-bench` and is removed at
+//! carries the label `braindrill.engine=braindrill-bench` (the direct
+//! sandbox's: `braindrill.node=braindrill-bench-<run>`) and is removed at
 //! the end, also after an error or Ctrl-C. Both runs are bounded in count
 //! and in time.
 
@@ -23,6 +29,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
@@ -37,7 +44,10 @@ use bollard::query_parameters::{
 use bollard::{ClientVersion, Docker};
 use braindrill::configuration::Settings;
 use braindrill::sandbox::container_spec::ContainerSpec;
-use braindrill::sandbox::{Language, Limits};
+use braindrill::sandbox::engine::NODE_LABEL;
+use braindrill::sandbox::{
+    DockerSandbox, Language, Limits, Sandbox, SourceFile, Status, Submission, sweeper,
+};
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
 use plotters::coord::Shift;
@@ -62,6 +72,25 @@ const MAX_RUN_TIME: Duration = Duration::from_secs(600);
 const ROUND_PER_CLIENT: usize = 10;
 /// Error messages kept per series in the JSON (the count is always kept).
 const KEPT_ERRORS: usize = 10;
+/// The header in which the worker reports its sandbox's time in microseconds.
+const SANDBOX_US_HEADER: &str = "x-braindrill-sandbox-us";
+/// How often the processes' resident memory is read during the load.
+const RSS_INTERVAL: Duration = Duration::from_millis(100);
+/// Most processes whose memory is watched.
+const MAX_PIDS: usize = 16;
+/// Prefix of the node name of the in-process direct sandbox.
+const DIRECT_NODE_PREFIX: &str = "braindrill-bench";
+/// How often, and how far apart, the direct sandbox's node is swept at the end.
+const SWEEP_ATTEMPTS: usize = 20;
+const SWEEP_PAUSE: Duration = Duration::from_millis(500);
+/// The speed issue's targets.
+const TARGET_RATIO_P50: f64 = 0.35;
+const AIM_RATIO_P50: f64 = 0.15;
+const TARGET_DIRECT_THROUGHPUT: f64 = 0.95;
+const TARGET_DIRECT_CONCURRENCY: usize = 8;
+const TARGET_HOP_P50_MS: f64 = 2.0;
+const TARGET_IDLE_MASTER_MIB: f64 = 30.0;
+const TARGET_IDLE_WORKER_MIB: f64 = 40.0;
 
 #[derive(Parser)]
 #[command(
@@ -76,7 +105,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Load a running node's POST /lang/{language}, interleaved with the `docker run --rm` baseline.
-    Http(HttpArgs),
+    Http(Box<HttpArgs>),
     /// Time create+start+wait+remove of a container per option of the hardened spec.
     StartCosts(StartCostArgs),
 }
@@ -95,6 +124,18 @@ struct HttpArgs {
     /// One baseline `docker run` per this many engine requests.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
     baseline_every: u64,
+    /// One direct execution (the library's cold sandbox, in-process) per this
+    /// many engine requests; 1 gives batches as large as the engine's, which
+    /// the throughput comparison needs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    direct_every: u64,
+    /// PID of a master process whose VmRSS is read (repeatable or a comma
+    /// list; in standalone mode give the same PID as --worker-pid).
+    #[arg(long, value_delimiter = ',')]
+    master_pid: Vec<u32>,
+    /// PID of a worker process whose VmRSS is read (repeatable or a comma list).
+    #[arg(long, value_delimiter = ',')]
+    worker_pid: Vec<u32>,
     /// The language (as configured in config/default.toml).
     #[arg(long, default_value = "python")]
     language: String,
@@ -143,19 +184,31 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let docker = Docker::connect_with_unix(DOCKER_SOCKET, 30, &API_VERSION)
         .with_context(|| format!("cannot use the Docker socket {DOCKER_SOCKET}"))?;
+    // The direct sandbox's node: its own per run, so the sweep at the end
+    // touches nothing of the engine's nor of another run's.
+    let direct_node = format!(
+        "{DIRECT_NODE_PREFIX}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let work = async {
         match cli.command {
-            Command::Http(args) => http_bench(&docker, args).await,
+            Command::Http(args) => http_bench(&docker, *args, &direct_node).await,
             Command::StartCosts(args) => start_costs(&docker, args).await,
         }
     };
+    // A margin over the run's own bound: only a hung engine reaches it.
     let outcome = tokio::select! {
         outcome = work => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+        _ = tokio::time::sleep(MAX_RUN_TIME + Duration::from_secs(120)) => {
+            Err(anyhow!("the run took over {:?}", MAX_RUN_TIME + Duration::from_secs(120)))
+        }
     };
     let swept = sweep(&docker).await;
+    let direct_swept = sweep_node(&docker, &direct_node).await;
     outcome?;
-    swept
+    swept?;
+    direct_swept
 }
 
 // ---------------------------------------------------------------- shared
@@ -202,6 +255,41 @@ async fn sweep(docker: &Docker) -> anyhow::Result<()> {
         remove_volume(docker, &volume.name).await?;
     }
     Ok(())
+}
+
+/// Removes everything of the direct sandbox's node. An execution cut short
+/// (Ctrl-C, the time bound) may still be creating or removing its container
+/// and volume, so this sweeps again until nothing is left, for a few seconds.
+async fn sweep_node(docker: &Docker, node: &str) -> anyhow::Result<()> {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{NODE_LABEL}={node}")])]);
+    let mut left = 0;
+    for attempt in 0..SWEEP_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(SWEEP_PAUSE).await;
+        }
+        sweeper::sweep(docker, Some(node))
+            .await
+            .with_context(|| format!("cannot remove the direct sandbox's leftovers ({node})"))?;
+        let containers = docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters.clone()),
+                ..Default::default()
+            }))
+            .await
+            .context("cannot list the direct sandbox's containers")?;
+        let volumes = docker
+            .list_volumes(Some(ListVolumesOptions {
+                filters: Some(filters.clone()),
+            }))
+            .await
+            .context("cannot list the direct sandbox's volumes")?;
+        left = containers.len() + volumes.volumes.map_or(0, |volumes| volumes.len());
+        if left == 0 {
+            return Ok(());
+        }
+    }
+    bail!("{left} containers or volumes labelled {NODE_LABEL}={node} could not be removed")
 }
 
 async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<()> {
@@ -316,10 +404,24 @@ fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
 
 // ---------------------------------------------------------------- http
 
-/// One request or one `docker run`: its latency, or why it failed.
+/// One request, one `docker run` or one direct execution: its latency, or
+/// why it failed.
 struct Sample {
     ms: f64,
     error: Option<String>,
+    /// What the worker said its sandbox took (`x-braindrill-sandbox-us`),
+    /// for engine requests whose answer carried it.
+    sandbox_us: Option<u64>,
+}
+
+impl Sample {
+    fn new(started: Instant, error: Option<String>) -> Sample {
+        Sample {
+            ms: millis(started.elapsed()),
+            error,
+            sandbox_us: None,
+        }
+    }
 }
 
 /// The samples of one batch and its wall time.
@@ -328,13 +430,19 @@ struct Batch {
     elapsed: Duration,
 }
 
-/// Every sample of one side (engine or baseline) at one concurrency.
+/// Every sample of one side (engine, baseline or direct) at one concurrency.
 #[derive(Default)]
 struct Series {
     latencies_ms: Vec<f64>,
     errors: usize,
     error_messages: Vec<String>,
     busy: Duration,
+    /// End-to-end latency minus the sandbox's time, of successful answers
+    /// that said their sandbox's time.
+    hops_ms: Vec<f64>,
+    sandbox_ms: Vec<f64>,
+    /// Successful answers without the sandbox-time header.
+    without_header: usize,
 }
 
 impl Series {
@@ -342,7 +450,17 @@ impl Series {
         self.busy += batch.elapsed;
         for sample in batch.samples {
             match sample.error {
-                None => self.latencies_ms.push(sample.ms),
+                None => {
+                    self.latencies_ms.push(sample.ms);
+                    match sample.sandbox_us {
+                        Some(us) => {
+                            let sandbox_ms = us as f64 / 1e3;
+                            self.sandbox_ms.push(sandbox_ms);
+                            self.hops_ms.push(sample.ms - sandbox_ms);
+                        }
+                        None => self.without_header += 1,
+                    }
+                }
                 Some(message) => {
                     self.errors += 1;
                     if self.error_messages.len() < KEPT_ERRORS {
@@ -350,6 +468,25 @@ impl Series {
                     }
                 }
             }
+        }
+    }
+
+    /// The cluster hop of the engine's answers.
+    fn hop_report(&self) -> HopReport {
+        let mut sorted = self.hops_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mut sandbox = self.sandbox_ms.clone();
+        sandbox.sort_by(f64::total_cmp);
+        HopReport {
+            available: !sorted.is_empty(),
+            with_header: sorted.len(),
+            without_header: self.without_header,
+            p50_ms: round2(percentile(&sorted, 50.0)),
+            p90_ms: round2(percentile(&sorted, 90.0)),
+            p99_ms: round2(percentile(&sorted, 99.0)),
+            max_ms: round2(sorted.last().copied().unwrap_or(f64::NAN)),
+            sandbox_p50_ms: round2(percentile(&sandbox, 50.0)),
+            hops_ms: self.hops_ms.iter().copied().map(round2).collect(),
         }
     }
 
@@ -378,9 +515,14 @@ impl Series {
     }
 }
 
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
 #[derive(Serialize)]
 struct Summary {
-    /// Successful requests (HTTP 200, or exit 0 for the baseline).
+    /// Successful requests (HTTP 200, exit 0 for the baseline, status ok
+    /// for the direct sandbox).
     ok: usize,
     /// Non-200 answers or transport failures (non-zero exit for the baseline).
     errors: usize,
@@ -401,15 +543,50 @@ struct SeriesReport {
     latencies_ms: Vec<f64>,
 }
 
+/// The cluster hop: an engine request's end-to-end latency minus the time
+/// its worker's sandbox spent (`x-braindrill-sandbox-us`). Milliseconds
+/// with 2 decimals; null when no answer carried the header.
+#[derive(Serialize)]
+struct HopReport {
+    /// Whether any successful answer carried the header.
+    available: bool,
+    /// Successful answers with the header.
+    with_header: usize,
+    /// Successful answers without it.
+    without_header: usize,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    /// The sandbox's own time (the header), median.
+    sandbox_p50_ms: f64,
+    /// Every hop, in the order the answers completed.
+    hops_ms: Vec<f64>,
+}
+
 #[derive(Serialize)]
 struct LevelReport {
     concurrency: usize,
     engine: SeriesReport,
     baseline: SeriesReport,
+    /// The library's cold sandbox run in-process at the same concurrency.
+    direct: SeriesReport,
+    hop: HopReport,
     /// Engine p50 over baseline p50.
     ratio_p50: f64,
+    /// Engine throughput over direct throughput.
+    throughput_engine_over_direct: f64,
+    /// The highest VmRSS of each watched process during this level, MiB.
+    rss_max: Vec<ProcessPeak>,
     /// Whether the time bound cut this level short.
     truncated: bool,
+}
+
+#[derive(Serialize)]
+struct ProcessPeak {
+    role: Role,
+    pid: u32,
+    max_mib: f64,
 }
 
 #[derive(Serialize)]
@@ -423,7 +600,12 @@ struct HttpReport {
     requests_per_level: u64,
     baseline_every: u64,
     baseline_command: Vec<String>,
+    direct_every: u64,
+    /// The node name (label `braindrill.node`) of the direct sandbox.
+    direct_node: String,
     levels: Vec<LevelReport>,
+    memory: MemoryReport,
+    targets: Vec<TargetCheck>,
 }
 
 /// What one level needs to run its batches.
@@ -432,13 +614,16 @@ struct Target {
     endpoint: String,
     code: String,
     baseline: Vec<String>,
+    language: Language,
+    direct: DockerSandbox,
 }
 
-async fn http_bench(docker: &Docker, args: HttpArgs) -> anyhow::Result<()> {
+async fn http_bench(docker: &Docker, args: HttpArgs, direct_node: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(args.time_limit_s).min(MAX_RUN_TIME);
     let base = check_url(&args.url)?;
     check_language_name(&args.language)?;
     let language = load_language(&args.language)?;
+    let watched = watched_processes(&args.master_pid, &args.worker_pid)?;
     let target = Target {
         client: reqwest::Client::builder()
             .timeout(JOB_TIMEOUT)
@@ -448,17 +633,24 @@ async fn http_bench(docker: &Docker, args: HttpArgs) -> anyhow::Result<()> {
         endpoint: format!("{base}/lang/{}", args.language),
         code: args.code.clone(),
         baseline: baseline_args(&language, &args.code)?,
+        direct: DockerSandbox::new(docker.clone(), direct_node),
+        language,
     };
     let machine = machine(docker).await?;
     wait_ready(&target.client, &base).await?;
+    // Idle: before anything of ours has run on the node.
+    let idle = idle_rss(&watched)?;
     warm_up(&target).await?;
 
+    let sampler = RssSampler::start(&watched);
     let mut levels = Vec::new();
     for &concurrency in &args.concurrency {
-        let level = run_level(&target, &args, concurrency as usize, deadline).await;
+        let level = run_level(&target, &args, concurrency as usize, deadline, &sampler).await;
         print_level(&level);
         levels.push(level);
     }
+    let memory = sampler.finish(idle);
+    let targets = check_targets(&levels, &memory);
     let report = HttpReport {
         date: utc_now(),
         machine,
@@ -469,12 +661,19 @@ async fn http_bench(docker: &Docker, args: HttpArgs) -> anyhow::Result<()> {
         requests_per_level: args.requests,
         baseline_every: args.baseline_every,
         baseline_command: target.baseline,
+        direct_every: args.direct_every,
+        direct_node: direct_node.to_string(),
         levels,
+        memory,
+        targets,
     };
     let json = serde_json::to_string_pretty(&report).context("cannot encode the report")?;
     write_file(&args.out, &json)?;
-    draw_svg(&args.svg, &report.note, &report.levels)?;
+    draw_svg(&args.svg, &report)?;
     println!("{}", markdown_table(&report.levels));
+    println!("{}", level_table(&report.levels));
+    println!("{}", memory_table(&report.memory));
+    println!("{}", targets_table(&report.targets));
     println!("wrote {} and {}", args.out.display(), args.svg.display());
     Ok(())
 }
@@ -587,8 +786,8 @@ async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> 
     }
 }
 
-/// Two unrecorded engine requests and one baseline run; checks both print
-/// the same.
+/// Two unrecorded engine requests, one baseline run and one direct
+/// execution; checks they print the same.
 async fn warm_up(target: &Target) -> anyhow::Result<()> {
     let mut engine_body = String::new();
     for _ in 0..2 {
@@ -623,26 +822,54 @@ async fn warm_up(target: &Target) -> anyhow::Result<()> {
             "warning: the engine answered {engine_body:?} but the baseline printed {baseline_out:?}"
         );
     }
+    let outcome = tokio::time::timeout(JOB_TIMEOUT, target.direct.execute(submission(target)))
+        .await
+        .context("the warm-up direct execution took too long")?;
+    if outcome.status != Status::Ok {
+        bail!(
+            "the warm-up direct execution ended {:?}: {}",
+            outcome.status,
+            outcome.error.unwrap_or_default()
+        );
+    }
+    let direct_out = outcome.run.map(|run| run.stdout).unwrap_or_default();
+    if direct_out != engine_body {
+        eprintln!(
+            "warning: the engine answered {engine_body:?} but the direct sandbox printed {direct_out:?}"
+        );
+    }
     Ok(())
 }
 
 /// One concurrency level: rounds of engine requests, each followed by a
-/// baseline batch at the same concurrency, until the count or the deadline.
+/// direct batch and a baseline batch at the same concurrency, until the
+/// count or the deadline.
 async fn run_level(
     target: &Target,
     args: &HttpArgs,
     concurrency: usize,
     deadline: Instant,
+    sampler: &RssSampler,
 ) -> LevelReport {
+    sampler.start_level();
     let mut engine = Series::default();
     let mut baseline = Series::default();
+    let mut direct = Series::default();
     let mut remaining = args.requests as usize;
     let round = ROUND_PER_CLIENT * concurrency;
     let every = args.baseline_every as usize;
+    let direct_every = args.direct_every as usize;
     while remaining > 0 && Instant::now() < deadline {
         let count = round.min(remaining);
         remaining -= count;
         engine.add(run_batch(count, concurrency, || engine_request(target)).await);
+        let direct_count = count.div_ceil(direct_every);
+        direct.add(
+            run_batch(direct_count, concurrency.min(direct_count), || {
+                direct_run(target)
+            })
+            .await,
+        );
         let baseline_count = count.div_ceil(every);
         let baseline_concurrency = concurrency.min(baseline_count);
         baseline.add(
@@ -652,12 +879,18 @@ async fn run_level(
             .await,
         );
     }
-    let (engine, baseline) = (engine.report(), baseline.report());
+    let hop = engine.hop_report();
+    let (engine, baseline, direct) = (engine.report(), baseline.report(), direct.report());
     LevelReport {
         concurrency,
         ratio_p50: engine.summary.p50_ms / baseline.summary.p50_ms,
+        throughput_engine_over_direct: engine.summary.throughput_rps
+            / direct.summary.throughput_rps,
         engine,
         baseline,
+        direct,
+        hop,
+        rss_max: sampler.level_peaks(),
         truncated: remaining > 0,
     }
 }
@@ -689,9 +922,15 @@ async fn engine_request(target: &Target) -> Sample {
         .body(target.code.clone())
         .send()
         .await;
+    let mut sandbox_us = None;
     let error = match answer {
         Ok(response) => {
             let status = response.status();
+            sandbox_us = response
+                .headers()
+                .get(SANDBOX_US_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok());
             let body = response.bytes().await;
             match body {
                 Ok(_) if status == reqwest::StatusCode::OK => None,
@@ -705,9 +944,46 @@ async fn engine_request(target: &Target) -> Sample {
         Err(error) => Some(format!("request: {error}")),
     };
     Sample {
-        ms: millis(started.elapsed()),
-        error,
+        sandbox_us,
+        ..Sample::new(started, error)
     }
+}
+
+/// The submission of one direct execution: the language's file and limits,
+/// as the engine builds it for `POST /lang/{language}`.
+fn submission(target: &Target) -> Submission {
+    Submission {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        language: target.language.clone(),
+        files: vec![SourceFile {
+            name: target.language.file.clone(),
+            content: target.code.clone(),
+        }],
+        stdin: String::new(),
+        args: Vec::new(),
+        limits: target.language.limits.clone(),
+    }
+}
+
+/// One execution by the library's cold sandbox in this process, timed
+/// until its outcome. A cut-short execution removes what it created.
+async fn direct_run(target: &Target) -> Sample {
+    let started = Instant::now();
+    let outcome =
+        tokio::time::timeout(JOB_TIMEOUT, target.direct.execute(submission(target))).await;
+    let error = match outcome {
+        Ok(outcome) if outcome.status == Status::Ok => None,
+        Ok(outcome) => Some(format!(
+            "direct: {:?}{}",
+            outcome.status,
+            outcome
+                .error
+                .map(|error| format!(": {error}"))
+                .unwrap_or_default()
+        )),
+        Err(_) => Some(format!("direct execution took over {JOB_TIMEOUT:?}")),
+    };
+    Sample::new(started, error)
 }
 
 /// One `docker run --rm`, timed until the CLI exits.
@@ -728,24 +1004,32 @@ async fn baseline_run(args: &[String]) -> Sample {
         Ok(Err(error)) => Some(format!("cannot run docker: {error}")),
         Err(_) => Some(format!("docker run took over {JOB_TIMEOUT:?}")),
     };
-    Sample {
-        ms: millis(started.elapsed()),
-        error,
-    }
+    Sample::new(started, error)
 }
 
 fn print_level(level: &LevelReport) {
-    let (engine, baseline) = (&level.engine.summary, &level.baseline.summary);
+    let (engine, baseline, direct) = (
+        &level.engine.summary,
+        &level.baseline.summary,
+        &level.direct.summary,
+    );
     println!(
-        "concurrency {}: engine p50 {:.0} ms ({} ok, {} errors), baseline p50 {:.0} ms ({} ok, {} errors), ratio {:.2}{}",
+        "concurrency {}: engine p50 {:.0} ms {:.2}/s ({} ok, {} errors), direct p50 {:.0} ms {:.2}/s ({} ok, {} errors), baseline p50 {:.0} ms ({} ok, {} errors), ratio p50 {:.2}, throughput engine/direct {:.2}, hop p50 {}{}",
         level.concurrency,
         engine.p50_ms,
+        engine.throughput_rps,
         engine.ok,
         engine.errors,
+        direct.p50_ms,
+        direct.throughput_rps,
+        direct.ok,
+        direct.errors,
         baseline.p50_ms,
         baseline.ok,
         baseline.errors,
         level.ratio_p50,
+        level.throughput_engine_over_direct,
+        hop_ms(level.hop.available, level.hop.p50_ms),
         if level.truncated {
             " (cut short by the time bound)"
         } else {
@@ -754,13 +1038,26 @@ fn print_level(level: &LevelReport) {
     );
 }
 
+/// A hop figure, or why there is none.
+fn hop_ms(available: bool, ms: f64) -> String {
+    if available {
+        format!("{ms:.2} ms")
+    } else {
+        "unavailable".into()
+    }
+}
+
 fn markdown_table(levels: &[LevelReport]) -> String {
     let mut table = String::from(
         "| concurrency | side | ok | errors | p50 ms | p90 ms | p99 ms | max ms | req/s | p50 engine / baseline |\n\
          |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for level in levels {
-        for (side, series) in [("engine", &level.engine), ("docker run", &level.baseline)] {
+        for (side, series) in [
+            ("engine", &level.engine),
+            ("direct (cold sandbox)", &level.direct),
+            ("docker run", &level.baseline),
+        ] {
             let s = &series.summary;
             let ratio = if side == "engine" {
                 format!("{:.2}", level.ratio_p50)
@@ -783,22 +1080,480 @@ fn markdown_table(levels: &[LevelReport]) -> String {
     table
 }
 
+/// Throughput against the direct sandbox and the cluster hop, per level.
+fn level_table(levels: &[LevelReport]) -> String {
+    let mut table = String::from(
+        "| concurrency | engine req/s | direct req/s | engine / direct | hop p50 ms | hop p90 ms | hop p99 ms | sandbox p50 ms | answers without the header |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for level in levels {
+        let hop = &level.hop;
+        let figure = |ms: f64| {
+            if hop.available {
+                format!("{ms:.2}")
+            } else {
+                "unavailable".into()
+            }
+        };
+        table.push_str(&format!(
+            "| {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} |\n",
+            level.concurrency,
+            level.engine.summary.throughput_rps,
+            level.direct.summary.throughput_rps,
+            level.throughput_engine_over_direct,
+            figure(hop.p50_ms),
+            figure(hop.p90_ms),
+            figure(hop.p99_ms),
+            figure(hop.sandbox_p50_ms),
+            hop.without_header,
+        ));
+    }
+    table
+}
+
+fn memory_table(memory: &MemoryReport) -> String {
+    if memory.processes.is_empty() {
+        return "memory: not measured (give --master-pid and --worker-pid)\n".into();
+    }
+    let mut table = String::from(
+        "| process | pid | idle VmRSS MiB | max VmRSS under load MiB | samples | failed samples | VmHWM at the end MiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for process in &memory.processes {
+        table.push_str(&format!(
+            "| {} | {} | {:.1} | {:.1} | {} | {} | {:.1} |\n",
+            process.role.as_str(),
+            process.pid,
+            process.idle_mib,
+            process.load_max_mib,
+            process.samples,
+            process.failed_samples,
+            process.vm_hwm_mib,
+        ));
+    }
+    table
+}
+
+fn targets_table(targets: &[TargetCheck]) -> String {
+    let mut table = String::from(
+        "targets:\n\n| target | threshold | measured | verdict | note |\n|---|---|---|---|---|\n",
+    );
+    for target in targets {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            target.target,
+            target.threshold,
+            target.measured,
+            target.verdict(),
+            target.note
+        ));
+    }
+    table
+}
+
+// ---------------------------------------------------------------- memory
+
+/// Which part of the node a watched process plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Role {
+    Master,
+    Worker,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Master => "master",
+            Role::Worker => "worker",
+        }
+    }
+
+    /// The idle target of this role, MiB; under load it may take twice that.
+    fn idle_target_mib(self) -> f64 {
+        match self {
+            Role::Master => TARGET_IDLE_MASTER_MIB,
+            Role::Worker => TARGET_IDLE_WORKER_MIB,
+        }
+    }
+}
+
+/// The processes to watch, masters first; a PID given for both roles (a
+/// standalone node) is watched as both.
+fn watched_processes(masters: &[u32], workers: &[u32]) -> anyhow::Result<Vec<(Role, u32)>> {
+    let mut watched: Vec<(Role, u32)> = Vec::new();
+    for (role, pids) in [(Role::Master, masters), (Role::Worker, workers)] {
+        for &pid in pids {
+            if !watched.contains(&(role, pid)) {
+                watched.push((role, pid));
+            }
+        }
+    }
+    if watched.len() > MAX_PIDS {
+        bail!("at most {MAX_PIDS} processes can be watched");
+    }
+    Ok(watched)
+}
+
+/// A field of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`).
+fn proc_status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    parse_status_kib(&status, field).ok_or_else(|| anyhow!("{path} has no {field} line"))
+}
+
+/// `field:   12345 kB` of a `/proc/PID/status` text.
+fn parse_status_kib(status: &str, field: &str) -> Option<u64> {
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        let mut words = rest.split_whitespace();
+        let value = words.next()?.parse::<u64>().ok()?;
+        (words.next() == Some("kB")).then_some(value)
+    })
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// The VmRSS of each watched process now, KiB.
+fn idle_rss(watched: &[(Role, u32)]) -> anyhow::Result<Vec<u64>> {
+    watched
+        .iter()
+        .map(|&(role, pid)| {
+            proc_status_kib(pid, "VmRSS").with_context(|| format!("--{}-pid {pid}", role.as_str()))
+        })
+        .collect()
+}
+
+/// What the sampler knows of one process.
+struct Watched {
+    role: Role,
+    pid: u32,
+    max_kib: Option<u64>,
+    level_max_kib: Option<u64>,
+    samples: usize,
+    failed: usize,
+}
+
+/// Reads the watched processes' VmRSS every [`RSS_INTERVAL`] in a task of
+/// its own, which ends when the sampler is finished or dropped.
+struct RssSampler {
+    state: Arc<Mutex<Vec<Watched>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RssSampler {
+    fn start(watched: &[(Role, u32)]) -> RssSampler {
+        let state = Arc::new(Mutex::new(
+            watched
+                .iter()
+                .map(|&(role, pid)| Watched {
+                    role,
+                    pid,
+                    max_kib: None,
+                    level_max_kib: None,
+                    samples: 0,
+                    failed: 0,
+                })
+                .collect::<Vec<_>>(),
+        ));
+        if watched.is_empty() {
+            return RssSampler { state, task: None };
+        }
+        let shared = Arc::clone(&state);
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(RSS_INTERVAL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                ticks.tick().await;
+                let Ok(mut state) = shared.lock() else { return };
+                for process in state.iter_mut() {
+                    match proc_status_kib(process.pid, "VmRSS") {
+                        Ok(kib) => {
+                            process.samples += 1;
+                            process.max_kib = process.max_kib.max(Some(kib));
+                            process.level_max_kib = process.level_max_kib.max(Some(kib));
+                        }
+                        Err(_) => process.failed += 1,
+                    }
+                }
+            }
+        });
+        RssSampler {
+            state,
+            task: Some(task),
+        }
+    }
+
+    fn start_level(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            for process in state.iter_mut() {
+                process.level_max_kib = None;
+            }
+        }
+    }
+
+    /// The highest VmRSS of each process since the level started.
+    fn level_peaks(&self) -> Vec<ProcessPeak> {
+        let Ok(state) = self.state.lock() else {
+            return Vec::new();
+        };
+        state
+            .iter()
+            .map(|process| ProcessPeak {
+                role: process.role,
+                pid: process.pid,
+                max_mib: process.level_max_kib.map_or(f64::NAN, mib),
+            })
+            .collect()
+    }
+
+    /// Stops sampling; `idle` holds each process's idle VmRSS in KiB.
+    fn finish(mut self, idle: Vec<u64>) -> MemoryReport {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        let processes = match self.state.lock() {
+            Ok(state) => state
+                .iter()
+                .zip(idle)
+                .map(|(process, idle_kib)| ProcessMemory {
+                    role: process.role,
+                    pid: process.pid,
+                    idle_mib: mib(idle_kib),
+                    load_max_mib: process.max_kib.map_or(f64::NAN, mib),
+                    samples: process.samples,
+                    failed_samples: process.failed,
+                    vm_hwm_mib: proc_status_kib(process.pid, "VmHWM").map_or(f64::NAN, mib),
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        MemoryReport {
+            sample_interval_ms: RSS_INTERVAL.as_millis() as u64,
+            processes,
+        }
+    }
+}
+
+impl Drop for RssSampler {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MemoryReport {
+    sample_interval_ms: u64,
+    processes: Vec<ProcessMemory>,
+}
+
+/// VmRSS of one process from `/proc/PID/status`, MiB.
+#[derive(Serialize)]
+struct ProcessMemory {
+    role: Role,
+    pid: u32,
+    /// Before the warm-up.
+    idle_mib: f64,
+    /// The highest sample during the measured levels (null: none read).
+    load_max_mib: f64,
+    samples: usize,
+    failed_samples: usize,
+    /// The kernel's peak RSS of the process's whole life, read at the end.
+    vm_hwm_mib: f64,
+}
+
+// ---------------------------------------------------------------- targets
+
+/// One target of the speed issue and how this run fared.
+#[derive(Serialize)]
+struct TargetCheck {
+    target: String,
+    threshold: String,
+    /// The figure compared (null when not measured).
+    value: f64,
+    measured: String,
+    /// Null when this run could not measure it.
+    met: Option<bool>,
+    note: String,
+}
+
+impl TargetCheck {
+    fn new(
+        target: String,
+        threshold: String,
+        value: f64,
+        unit: &str,
+        met: fn(f64) -> bool,
+    ) -> Self {
+        let measured = if value.is_finite() {
+            format!("{value:.2}{unit}")
+        } else {
+            "not measured".into()
+        };
+        TargetCheck {
+            target,
+            threshold,
+            value,
+            measured,
+            met: value.is_finite().then(|| met(value)),
+            note: String::new(),
+        }
+    }
+
+    fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
+    fn verdict(&self) -> &'static str {
+        match self.met {
+            Some(true) => "met",
+            Some(false) => "not met",
+            None => "not measured",
+        }
+    }
+}
+
+fn check_targets(levels: &[LevelReport], memory: &MemoryReport) -> Vec<TargetCheck> {
+    let level = |concurrency: usize| levels.iter().find(|level| level.concurrency == concurrency);
+    let mut targets = Vec::new();
+
+    let ratio = level(1).map_or(f64::NAN, |level| level.ratio_p50);
+    let aim = if !ratio.is_finite() {
+        "run --concurrency 1 to measure it".to_string()
+    } else if ratio <= AIM_RATIO_P50 {
+        format!("the aim {AIM_RATIO_P50} is met too")
+    } else {
+        format!("aim {AIM_RATIO_P50}: not met yet")
+    };
+    targets.push(
+        TargetCheck::new(
+            "sequential (c=1) p50 engine / docker run".into(),
+            format!("<= {TARGET_RATIO_P50} (aim {AIM_RATIO_P50})"),
+            ratio,
+            "",
+            |ratio| ratio <= TARGET_RATIO_P50,
+        )
+        .with_note(aim),
+    );
+
+    let c = TARGET_DIRECT_CONCURRENCY;
+    let throughput = level(c).map_or(f64::NAN, |level| level.throughput_engine_over_direct);
+    let note = match level(c) {
+        Some(level) => format!(
+            "engine {:.2}/s, direct {:.2}/s",
+            level.engine.summary.throughput_rps, level.direct.summary.throughput_rps
+        ),
+        None => format!("run --concurrency {c} to measure it"),
+    };
+    targets.push(
+        TargetCheck::new(
+            format!("c={c} throughput engine / direct cold sandbox"),
+            format!(">= {TARGET_DIRECT_THROUGHPUT}"),
+            throughput,
+            "",
+            |ratio| ratio >= TARGET_DIRECT_THROUGHPUT,
+        )
+        .with_note(note),
+    );
+
+    for level in levels {
+        let hop = &level.hop;
+        let value = if hop.available { hop.p50_ms } else { f64::NAN };
+        let note = if hop.available {
+            format!("p90 {:.2} ms, p99 {:.2} ms", hop.p90_ms, hop.p99_ms)
+        } else {
+            format!("unavailable: no answer carried {SANDBOX_US_HEADER}")
+        };
+        targets.push(
+            TargetCheck::new(
+                format!("hop p50 at c={}", level.concurrency),
+                format!("<= {TARGET_HOP_P50_MS} ms"),
+                value,
+                " ms",
+                |ms| ms <= TARGET_HOP_P50_MS,
+            )
+            .with_note(note),
+        );
+    }
+
+    for role in [Role::Master, Role::Worker] {
+        let of_role: Vec<&ProcessMemory> = memory
+            .processes
+            .iter()
+            .filter(|process| process.role == role)
+            .collect();
+        // The worst process of the role is the one compared.
+        let worst = |value: fn(&ProcessMemory) -> f64| {
+            of_role
+                .iter()
+                .map(|process| value(process))
+                .fold(f64::NAN, f64::max)
+        };
+        let pids = if of_role.is_empty() {
+            format!("give --{}-pid to measure it", role.as_str())
+        } else {
+            let pids: Vec<String> = of_role.iter().map(|p| p.pid.to_string()).collect();
+            format!("pid {}", pids.join(", "))
+        };
+        let idle_target = role.idle_target_mib();
+        targets.push(
+            TargetCheck::new(
+                format!("idle RSS {}", role.as_str()),
+                format!("< {idle_target} MiB"),
+                worst(|process| process.idle_mib),
+                " MiB",
+                match role {
+                    Role::Master => |mib| mib < TARGET_IDLE_MASTER_MIB,
+                    Role::Worker => |mib| mib < TARGET_IDLE_WORKER_MIB,
+                },
+            )
+            .with_note(pids.clone()),
+        );
+        targets.push(
+            TargetCheck::new(
+                format!("RSS under load {}", role.as_str()),
+                format!("<= {} MiB", 2.0 * idle_target),
+                worst(|process| process.load_max_mib),
+                " MiB",
+                match role {
+                    Role::Master => |mib| mib <= 2.0 * TARGET_IDLE_MASTER_MIB,
+                    Role::Worker => |mib| mib <= 2.0 * TARGET_IDLE_WORKER_MIB,
+                },
+            )
+            .with_note(format!(
+                "{pids}; max of samples every {} ms",
+                RSS_INTERVAL.as_millis()
+            )),
+        );
+    }
+    targets
+}
+
 // ---------------------------------------------------------------- picture
 
-fn draw_svg(path: &Path, note: &str, levels: &[LevelReport]) -> anyhow::Result<()> {
+fn draw_svg(path: &Path, report: &HttpReport) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let root = SVGBackend::new(path, (1200, 520)).into_drawing_area();
+    let root = SVGBackend::new(path, (1200, 920)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error)?;
-    let (left, right) = root.split_horizontally(700);
-    let note = if note.is_empty() {
+    let (top, bottom) = root.split_vertically(520);
+    let (left, right) = top.split_horizontally(700);
+    let (bottom_left, bottom_right) = bottom.split_horizontally(700);
+    let note = if report.note.is_empty() {
         String::new()
     } else {
-        format!(", {note}")
+        format!(", {}", report.note)
     };
-    draw_cdf(&left, &note, levels)?;
-    draw_throughput(&right, &note, levels)?;
+    draw_cdf(&left, &note, &report.levels)?;
+    draw_throughput(&right, &note, &report.levels)?;
+    draw_hops(&bottom_left, &note, &report.levels)?;
+    draw_targets(&bottom_right, &report.targets)?;
     root.present().map_err(plot_error)
 }
 
@@ -825,13 +1580,19 @@ fn draw_cdf(
 ) -> anyhow::Result<()> {
     let x_max = levels
         .iter()
-        .flat_map(|level| [level.engine.summary.p99_ms, level.baseline.summary.p99_ms])
+        .flat_map(|level| {
+            [
+                level.engine.summary.p99_ms,
+                level.baseline.summary.p99_ms,
+                level.direct.summary.p99_ms,
+            ]
+        })
         .filter(|ms| ms.is_finite())
         .fold(1.0, f64::max)
         * 1.2;
     let mut chart = ChartBuilder::on(area)
         .caption(
-            format!("Latency CDF{note} (solid: engine, dashed: docker run)"),
+            format!("Latency CDF{note} (solid: engine, dashed: docker run, dotted: direct)"),
             ("sans-serif", 18),
         )
         .margin(15)
@@ -862,6 +1623,14 @@ fn draw_cdf(
             .label(format!("docker run, {} concurrent", level.concurrency))
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 8, y)], color.stroke_width(2))
+            });
+        let direct = cdf_points(&level.direct.latencies_ms, x_max);
+        chart
+            .draw_series(DashedLineSeries::new(direct, 2, 4, color.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(format!("direct, {} concurrent", level.concurrency))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 3, y)], color.stroke_width(2))
             });
     }
     chart
@@ -899,13 +1668,18 @@ fn draw_throughput(
     note: &str,
     levels: &[LevelReport],
 ) -> anyhow::Result<()> {
-    let sides: [Side; 2] = [
+    let sides: [Side; 3] = [
         ("engine", RGBColor(31, 119, 180), |level| {
             level.engine.summary.throughput_rps
         }),
         ("docker run", RGBColor(255, 127, 14), |level| {
             level.baseline.summary.throughput_rps
         }),
+        (
+            "direct (cold sandbox, in-process)",
+            RGBColor(44, 160, 44),
+            |level| level.direct.summary.throughput_rps,
+        ),
     ];
     let y_max = levels
         .iter()
@@ -973,6 +1747,102 @@ fn draw_throughput(
         .border_style(BLACK)
         .draw()
         .map_err(plot_error)
+}
+
+/// Bottom left: cumulative distribution of the cluster hop per concurrency.
+fn draw_hops(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    note: &str,
+    levels: &[LevelReport],
+) -> anyhow::Result<()> {
+    let caption = format!("Cluster hop CDF{note} (end-to-end minus the worker's sandbox time)");
+    if levels.iter().all(|level| !level.hop.available) {
+        area.titled(&caption, ("sans-serif", 18))
+            .map_err(plot_error)?
+            .draw_text(
+                &format!("hop unavailable: no answer carried {SANDBOX_US_HEADER}"),
+                &("sans-serif", 15).into_font().color(&BLACK),
+                (40, 60),
+            )
+            .map_err(plot_error)?;
+        return Ok(());
+    }
+    let x_max = levels
+        .iter()
+        .filter(|level| level.hop.available)
+        .map(|level| level.hop.p99_ms)
+        .filter(|ms| ms.is_finite())
+        .fold(1.0, f64::max)
+        * 1.2;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..x_max, 0f64..1f64)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc("hop (ms)")
+        .y_desc("fraction of requests")
+        .draw()
+        .map_err(plot_error)?;
+    for (index, level) in levels.iter().enumerate() {
+        if !level.hop.available {
+            continue;
+        }
+        let color = level_color(index);
+        let points = cdf_points(&level.hop.hops_ms, x_max);
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(format!(
+                "{} concurrent (p50 {:.2} ms)",
+                level.concurrency, level.hop.p50_ms
+            ))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_error)
+}
+
+/// Bottom right: the targets and this run's verdicts, as text.
+fn draw_targets(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    targets: &[TargetCheck],
+) -> anyhow::Result<()> {
+    let area = area
+        .titled("Targets", ("sans-serif", 18))
+        .map_err(plot_error)?;
+    let mut y = 20;
+    for target in targets {
+        let color = match target.met {
+            Some(true) => RGBColor(44, 160, 44),
+            Some(false) => RGBColor(214, 39, 40),
+            None => RGBColor(127, 127, 127),
+        };
+        area.draw_text(
+            &format!("{} ({})", target.target, target.threshold),
+            &("sans-serif", 13).into_font().color(&BLACK),
+            (15, y),
+        )
+        .map_err(plot_error)?;
+        area.draw_text(
+            &format!("{}: {}", target.verdict(), target.measured),
+            &("sans-serif", 13).into_font().color(&color),
+            (30, y + 16),
+        )
+        .map_err(plot_error)?;
+        y += 36;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- start costs
@@ -1350,6 +2220,57 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
         assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+    }
+
+    #[test]
+    fn proc_status_fields_are_read_in_kib() {
+        let status = "Name:\tbraindrill\nVmHWM:\t   12000 kB\nVmRSS:\t   10880 kB\nThreads:\t9\n";
+        assert_eq!(parse_status_kib(status, "VmRSS"), Some(10_880));
+        assert_eq!(parse_status_kib(status, "VmHWM"), Some(12_000));
+        assert_eq!(parse_status_kib(status, "VmSwap"), None);
+        assert_eq!(parse_status_kib("VmRSS:\tlots kB\n", "VmRSS"), None);
+        assert_eq!(parse_status_kib("VmRSSX: 1 kB\n", "VmRSS"), None);
+    }
+
+    #[test]
+    fn a_standalone_pid_is_watched_as_both_roles() {
+        let watched = watched_processes(&[7, 7], &[7, 9]).expect("few pids");
+        assert_eq!(
+            watched,
+            vec![(Role::Master, 7), (Role::Worker, 7), (Role::Worker, 9)]
+        );
+        assert!(watched_processes(&(0..20).collect::<Vec<u32>>(), &[]).is_err());
+    }
+
+    #[test]
+    fn unmeasured_targets_are_neither_met_nor_failed() {
+        let levels: Vec<LevelReport> = Vec::new();
+        let memory = MemoryReport {
+            sample_interval_ms: 100,
+            processes: vec![ProcessMemory {
+                role: Role::Master,
+                pid: 1,
+                idle_mib: 12.0,
+                load_max_mib: 70.0,
+                samples: 3,
+                failed_samples: 0,
+                vm_hwm_mib: 70.0,
+            }],
+        };
+        let targets = check_targets(&levels, &memory);
+        let verdict = |name: &str| {
+            targets
+                .iter()
+                .find(|target| target.target == name)
+                .map(TargetCheck::verdict)
+        };
+        assert_eq!(
+            verdict("sequential (c=1) p50 engine / docker run"),
+            Some("not measured")
+        );
+        assert_eq!(verdict("idle RSS master"), Some("met"));
+        assert_eq!(verdict("RSS under load master"), Some("not met"));
+        assert_eq!(verdict("idle RSS worker"), Some("not measured"));
     }
 
     #[test]
