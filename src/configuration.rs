@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::sandbox::{Language, Limits, MaxLimits, PoolSettings};
+use crate::sandbox::{Language, Limits, MaxLimits, PoolSettings, sweeper};
 
 const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
 
@@ -293,7 +293,11 @@ impl Settings {
         (pool.enabled && pool.per_key > 0 && pool.max_total > 0).then(|| PoolSettings {
             per_key: pool.per_key,
             max_total: pool.max_total,
-            max_idle: Duration::from_secs(pool.max_idle_s),
+            // A running container older than that is an orphan to the
+            // sweepers of every node.
+            max_idle: Duration::from_secs(pool.max_idle_s).min(sweeper::MAX_WARM_AGE),
+            // Refill while at most half the node's workers are busy.
+            refill_below_in_flight: (self.worker.workers_per_node / 2).max(1),
         })
     }
 

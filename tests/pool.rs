@@ -40,6 +40,7 @@ fn pool(node: &str, per_key: usize, max_total: usize) -> PooledSandbox {
             per_key,
             max_total,
             max_idle: Duration::from_secs(300),
+            refill_below_in_flight: 1,
         },
     )
 }

@@ -36,7 +36,7 @@ use std::fs;
 use std::io::{self, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -108,6 +108,14 @@ fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
         Some(split) => split,
         None => return Err("no command to run".into()),
     };
+    // Every thread exists before the program does: a program that takes
+    // every pid of the sandbox at once (a fork bomb) must not keep the runner
+    // from starting one.
+    let (events, inbox) = mpsc::channel();
+    let stdin_slot = feeder(request.stdin)?;
+    let stdout_slot = forwarder(b'1', events.clone())?;
+    let stderr_slot = forwarder(b'2', events.clone())?;
+    let reaper_slot = reaper(events)?;
     let cpu_before = cpu_usage_us();
     let oom_before = oom_kills();
     let started = Instant::now();
@@ -120,21 +128,18 @@ fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
         .spawn()
         .map_err(|error| format!("cannot start {program}: {error}"))?;
     let pid = child.id() as i32;
-    let (events, inbox) = mpsc::channel();
-    if let Some(mut stdin) = child.stdin.take() {
-        let bytes = request.stdin;
-        // A program that does not read its stdin makes this fail: fine.
-        thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
-        });
+    // A thread whose handle cannot be delivered has ended, which cannot
+    // happen before this: the sends are infallible in practice.
+    let _ = reaper_slot.send(pid);
+    if let Some(stdin) = child.stdin.take() {
+        let _ = stdin_slot.send(stdin);
     }
     if let Some(stdout) = child.stdout.take() {
-        forward(stdout, b'1', events.clone());
+        let _ = stdout_slot.send(stdout);
     }
     if let Some(stderr) = child.stderr.take() {
-        forward(stderr, b'2', events.clone());
+        let _ = stderr_slot.send(stderr);
     }
-    reap(pid, events);
 
     let deadline = started + request.timeout;
     let mut status = None;
@@ -225,9 +230,34 @@ fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
     frame(out, b'X', &result).map_err(|error| error.to_string())
 }
 
-/// Reads one stream of the program into events, until it closes.
-fn forward(mut stream: impl Read + Send + 'static, tag: u8, events: Sender<Event>) {
-    thread::spawn(move || {
+fn start_thread(body: impl FnOnce() + Send + 'static) -> Result<(), String> {
+    thread::Builder::new()
+        .spawn(body)
+        .map(|_| ())
+        .map_err(|error| format!("cannot start a runner thread: {error}"))
+}
+
+/// A thread that writes the program's stdin, once it gets the pipe.
+fn feeder(bytes: Vec<u8>) -> Result<Sender<ChildStdin>, String> {
+    let (slot, pipe) = mpsc::channel::<ChildStdin>();
+    start_thread(move || {
+        if let Ok(mut stdin) = pipe.recv() {
+            // A program that does not read its stdin makes this fail: fine.
+            let _ = stdin.write_all(&bytes);
+        }
+    })?;
+    Ok(slot)
+}
+
+/// A thread that reads one stream of the program into events, once it gets
+/// the pipe, until it closes.
+fn forwarder<R: Read + Send + 'static>(tag: u8, events: Sender<Event>) -> Result<Sender<R>, String> {
+    let (slot, pipe) = mpsc::channel::<R>();
+    start_thread(move || {
+        let mut stream = match pipe.recv() {
+            Ok(stream) => stream,
+            Err(_) => return,
+        };
         let mut buffer = vec![0u8; CHUNK];
         loop {
             match stream.read(&mut buffer) {
@@ -240,13 +270,27 @@ fn forward(mut stream: impl Read + Send + 'static, tag: u8, events: Sender<Event
             }
         }
         let _ = events.send(Event::Closed);
-    });
+    })?;
+    Ok(slot)
 }
 
-/// As init, every orphan of the sandbox becomes this runner's child: reap
-/// them all, report the program's own status, and say when none is left.
+/// As init, every orphan of the sandbox becomes this runner's child: once it
+/// gets the program's pid, reap them all, report the program's own status,
+/// and say when none is left.
+fn reaper(events: Sender<Event>) -> Result<Sender<i32>, String> {
+    let (slot, pid) = mpsc::channel::<i32>();
+    start_thread(move || {
+        let program = match pid.recv() {
+            Ok(program) => program,
+            Err(_) => return,
+        };
+        reap(program, events);
+    })?;
+    Ok(slot)
+}
+
 fn reap(program: i32, events: Sender<Event>) {
-    thread::spawn(move || loop {
+    loop {
         let mut status = 0;
         // SAFETY: waitpid writes only into `status`.
         let pid = unsafe { waitpid(-1, &mut status, 0) };
@@ -259,7 +303,7 @@ fn reap(program: i32, events: Sender<Event>) {
             }
             thread::sleep(Duration::from_millis(1));
         }
-    });
+    }
 }
 
 /// SIGKILL to every process of the sandbox but this one.

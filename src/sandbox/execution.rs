@@ -28,7 +28,7 @@ use super::{Outcome, Sandbox, Status, StepOutcome, Submission, signal_of};
 
 /// When an execution is dropped mid-way, its label is swept after each of
 /// these pauses.
-const LATE_SWEEPS: [Duration; 4] = [
+pub(super) const LATE_SWEEPS: [Duration; 4] = [
     Duration::ZERO,
     Duration::from_millis(250),
     Duration::from_secs(1),
@@ -366,9 +366,11 @@ impl Collector {
     }
 }
 
-/// Re-reads the OOMKilled flag a few times over half a second.
+/// Re-reads the OOMKilled flag a few times over two seconds: the engine
+/// learns of the OOM kill by an event that can come after the exit, later
+/// still under load.
 async fn oom_flag_settles(docker: &Docker, name: &str) -> bool {
-    for _ in 0..5 {
+    for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let flag = docker
             .inspect_container(name, None)

@@ -10,9 +10,11 @@
 //! [`runner_protocol`](super::runner_protocol)). So a request pays neither a
 //! container start, nor an exec, nor an upload.
 //!
-//! Only languages without a compile step, at their configured limits, are
-//! pooled; anything else (and a request that finds the pool empty) takes the
-//! cold path of [`DockerSandbox`]. The engine keeps its own timer (the
+//! Only languages without a compile step are served this way. A request that
+//! finds no warm container of its key starts a runner container of its own
+//! on the spot (a cold start, but without a volume or an upload, and with
+//! the same measured results); languages with a compile step take the
+//! volume path of [`DockerSandbox`]. The engine keeps its own timer (the
 //! runner's plus a grace) and output cap, and removes the container after
 //! its one execution whatever happened.
 
@@ -36,9 +38,16 @@ use tokio::task::JoinHandle;
 
 use super::container_spec::ContainerSpec;
 use super::engine;
-use super::execution::{Collector, Flow, explain_create_error, remove_container};
+use super::execution::{Collector, Flow, LATE_SWEEPS, explain_create_error, remove_container};
 use super::runner_protocol::{Ending, Frame, FrameDecoder, RunRequest, RunResult};
 use super::{DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission};
+
+/// Names of warm containers: this, then a random id.
+const WARM_PREFIX: &str = "braindrill-warm-";
+
+fn warm_name() -> String {
+    format!("{WARM_PREFIX}{}", uuid::Uuid::new_v4().simple())
+}
 
 /// The runner's path in the runtime image.
 const RUNNER: &str = "/usr/local/bin/braindrill-runner";
@@ -46,6 +55,10 @@ const RUNNER: &str = "/usr/local/bin/braindrill-runner";
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The engine's timer fires this long after the runner's should have.
 const RUNNER_GRACE: Duration = Duration::from_secs(1);
+/// Warm containers started at once by the refill. One: the refill competes
+/// with executions for the engine and the CPU, and every execution consumes
+/// one container either way.
+const REFILL_PARALLELISM: usize = 1;
 /// Time to wait for a warm container's removal.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 /// After a warm container of a key failed to start, that key is not tried
@@ -64,6 +77,12 @@ pub struct PoolSettings {
     pub max_total: usize,
     /// A warm container older than this is replaced by a fresh one.
     pub max_idle: Duration,
+    /// The refill waits while this many executions are in flight: a start
+    /// costs as much CPU as a short program, and a program's time limit is
+    /// wall-clock, so under load the refill would eat into the programs'
+    /// time. (Under load the pool would drain anyway: every execution
+    /// consumes a container, and the engine's start rate is the ceiling.)
+    pub refill_below_in_flight: usize,
 }
 
 /// What a warm container is built for: containers are interchangeable only
@@ -121,6 +140,7 @@ pub struct PooledSandbox {
     shelves: Arc<Mutex<Shelves>>,
     wake: Arc<Notify>,
     served_warm: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
     stopping: Arc<AtomicBool>,
 }
 
@@ -155,6 +175,7 @@ impl PooledSandbox {
             })),
             wake: Arc::new(Notify::new()),
             served_warm: Arc::new(AtomicUsize::new(0)),
+            in_flight: Arc::new(AtomicUsize::new(0)),
             stopping: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -214,56 +235,80 @@ impl PooledSandbox {
         })
     }
 
-    /// Creates what is missing, one container at a time, and replaces old
-    /// ones.
+    /// Creates what is missing, [`REFILL_PARALLELISM`] containers at a
+    /// time (a start is mostly waiting on the engine), and replaces old ones.
     async fn refill_once(&self) {
         self.retire_old().await;
         while !self.stopping.load(Ordering::SeqCst) {
-            let Some((key, language)) = self.next_to_fill() else {
+            if self.in_flight.load(Ordering::SeqCst) >= self.settings.refill_below_in_flight {
+                // Woken again when an execution ends.
                 return;
-            };
-            match self.start_warm(&language).await {
-                Ok(warm) => {
-                    if let Ok(mut shelves) = self.shelves.lock() {
-                        shelves.warm.entry(key).or_default().push_back(warm);
+            }
+            let plan = self.next_to_fill();
+            if plan.is_empty() {
+                return;
+            }
+            let starts = plan
+                .iter()
+                .map(|(_, language)| self.start_warm(language, &language.limits, warm_name()));
+            let started = futures_util::future::join_all(starts).await;
+            let mut failed = false;
+            for ((key, _), started) in plan.into_iter().zip(started) {
+                match started {
+                    Ok(warm) => {
+                        if let Ok(mut shelves) = self.shelves.lock() {
+                            shelves.warm.entry(key).or_default().push_back(warm);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            image = %key.image,
+                            error = format!("{error:#}"),
+                            "cannot start a warm sandbox; its requests take the cold path for now"
+                        );
+                        if let Ok(mut shelves) = self.shelves.lock() {
+                            shelves
+                                .paused
+                                .insert(key, Instant::now() + FAILED_KEY_PAUSE);
+                        }
+                        failed = true;
                     }
                 }
-                Err(error) => {
-                    tracing::warn!(
-                        image = %key.image,
-                        error = format!("{error:#}"),
-                        "cannot start a warm sandbox; its requests take the cold path for now"
-                    );
-                    if let Ok(mut shelves) = self.shelves.lock() {
-                        shelves
-                            .paused
-                            .insert(key, Instant::now() + FAILED_KEY_PAUSE);
-                    }
-                    return;
-                }
+            }
+            if failed {
+                return;
             }
         }
     }
 
-    /// The key most in need of a container, within the bounds.
-    fn next_to_fill(&self) -> Option<(PoolKey, Language)> {
-        let shelves = self.shelves.lock().ok()?;
-        let total: usize = shelves.warm.values().map(VecDeque::len).sum();
-        if total >= self.settings.max_total {
-            return None;
-        }
+    /// The next containers to start: each time the key most in need, within
+    /// the bounds, up to [`REFILL_PARALLELISM`].
+    fn next_to_fill(&self) -> Vec<(PoolKey, Language)> {
+        let Ok(shelves) = self.shelves.lock() else {
+            return Vec::new();
+        };
+        let mut total: usize = shelves.warm.values().map(VecDeque::len).sum();
+        let mut planned: Vec<(PoolKey, Language)> = Vec::new();
         let now = Instant::now();
-        shelves
-            .templates
-            .iter()
-            .filter(|(key, _)| shelves.paused.get(key).is_none_or(|until| *until <= now))
-            .map(|(key, language)| {
-                let held = shelves.warm.get(key).map_or(0, VecDeque::len);
-                (held, key, language)
-            })
-            .filter(|(held, _, _)| *held < self.settings.per_key)
-            .min_by_key(|(held, _, _)| *held)
-            .map(|(_, key, language)| (key.clone(), language.clone()))
+        while planned.len() < REFILL_PARALLELISM && total < self.settings.max_total {
+            let neediest = shelves
+                .templates
+                .iter()
+                .filter(|(key, _)| shelves.paused.get(key).is_none_or(|until| *until <= now))
+                .map(|(key, language)| {
+                    let held = shelves.warm.get(key).map_or(0, VecDeque::len)
+                        + planned.iter().filter(|(held, _)| held == key).count();
+                    (held, key, language)
+                })
+                .filter(|(held, _, _)| *held < self.settings.per_key)
+                .min_by_key(|(held, _, _)| *held);
+            let Some((_, key, language)) = neediest else {
+                break;
+            };
+            planned.push((key.clone(), language.clone()));
+            total += 1;
+        }
+        planned
     }
 
     async fn retire_old(&self) {
@@ -290,16 +335,20 @@ impl PooledSandbox {
 
     /// Creates, attaches to and starts a warm container, and waits for its
     /// runner to say it is ready.
-    async fn start_warm(&self, language: &Language) -> anyhow::Result<Warm> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let name = format!("braindrill-warm-{id}");
+    async fn start_warm(
+        &self,
+        language: &Language,
+        limits: &Limits,
+        name: String,
+    ) -> anyhow::Result<Warm> {
+        let id = name.trim_start_matches(WARM_PREFIX).to_string();
         let command = vec![RUNNER.to_string()];
         let spec = ContainerSpec {
             image: &language.image,
             command: &command,
             volume: None,
             code_read_only: false,
-            limits: &language.limits,
+            limits,
             labels: engine::labels(&self.node, &format!("warm-{id}")),
         };
         let created = self
@@ -390,20 +439,46 @@ impl PooledSandbox {
     }
 
     async fn run(&self, submission: Submission) -> Outcome {
-        let key = PoolKey::of(&submission.language, &submission.limits);
-        let warm = if submission.language.compile.is_none() {
-            self.take(&key)
-        } else {
-            None
-        };
-        let Some(warm) = warm else {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let _in_flight = InFlight(self);
+        if submission.language.compile.is_some() {
             return self.cold.execute(submission).await;
-        };
-        self.served_warm.fetch_add(1, Ordering::Relaxed);
-        // Whatever happens below, the container served its one execution.
-        let guard = Retire {
-            docker: self.docker.clone(),
-            name: warm.name.clone(),
+        }
+        let key = PoolKey::of(&submission.language, &submission.limits);
+        // Whatever happens below (a cancelled request included), the
+        // container serves this one execution and is removed.
+        let (warm, guard) = match self.take(&key) {
+            Some(warm) => {
+                self.served_warm.fetch_add(1, Ordering::Relaxed);
+                let guard = Retire::new(&self.docker, &warm.name, false);
+                (warm, guard)
+            }
+            // No warm one: start a runner container for this request alone
+            // (no volume, no upload; the same measured, exact results), or
+            // if even that fails, take the volume path.
+            None => {
+                let name = warm_name();
+                // Dropped mid-create, the engine may finish the create
+                // after a first removal: remove again later.
+                let mut guard = Retire::new(&self.docker, &name, true);
+                match self
+                    .start_warm(&submission.language, &submission.limits, name)
+                    .await
+                {
+                    Ok(fresh) => {
+                        guard.late = false;
+                        (fresh, guard)
+                    }
+                    Err(error) => {
+                        tracing::debug!(
+                            error = format!("{error:#}"),
+                            "no runner container; taking the volume path"
+                        );
+                        drop(guard);
+                        return self.cold.execute(submission).await;
+                    }
+                }
+            }
         };
         let id = submission.execution_id.clone();
         let outcome = match self.run_in(warm, &submission).await {
@@ -532,6 +607,16 @@ impl PooledSandbox {
     }
 }
 
+/// Counts an execution in flight until dropped, then wakes the refill.
+struct InFlight<'a>(&'a PooledSandbox);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.wake.notify_one();
+    }
+}
+
 /// What the runner's result says, in the sandbox's terms. Statuses come from
 /// facts: the runner's timer and cap, the cgroup's OOM kill count, the
 /// program's wait status.
@@ -614,15 +699,37 @@ async fn retire(docker: &Docker, warm: Warm) {
 struct Retire {
     docker: Docker,
     name: String,
+    /// Whether the container may still be being created: then removal is
+    /// tried again after each of [`LATE_SWEEPS`].
+    late: bool,
+}
+
+impl Retire {
+    fn new(docker: &Docker, name: &str, late: bool) -> Retire {
+        Retire {
+            docker: docker.clone(),
+            name: name.to_string(),
+            late,
+        }
+    }
 }
 
 impl Drop for Retire {
     fn drop(&mut self) {
         let docker = self.docker.clone();
         let name = std::mem::take(&mut self.name);
+        let pauses: &[Duration] = if self.late {
+            &LATE_SWEEPS
+        } else {
+            &[Duration::ZERO]
+        };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                let _ = tokio::time::timeout(KILL_GRACE, remove_container(&docker, &name)).await;
+                for pause in pauses {
+                    tokio::time::sleep(*pause).await;
+                    let _ =
+                        tokio::time::timeout(KILL_GRACE, remove_container(&docker, &name)).await;
+                }
             });
         }
     }

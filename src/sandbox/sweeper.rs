@@ -100,8 +100,12 @@ async fn remove_volume(docker: &Docker, name: &str) -> Result<(), bollard::error
 /// exit.
 const FINISHED_ORPHAN_AGE: Duration = Duration::from_secs(60);
 /// Running containers older than this outlived any possible execution (the
-/// largest time limits add up to well under it).
+/// largest time limits add up to well under it) or any warm sandbox (see
+/// [`MAX_WARM_AGE`]).
 const RUNNING_ORPHAN_AGE: Duration = Duration::from_secs(600);
+/// The oldest a warm sandbox may get before its pool replaces it: well
+/// under [`RUNNING_ORPHAN_AGE`], so no sweep takes one its pool still holds.
+pub const MAX_WARM_AGE: Duration = Duration::from_secs(480);
 
 /// Volumes seen without a container by the previous pass: removed when a
 /// later pass still finds them so.
