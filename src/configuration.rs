@@ -175,6 +175,10 @@ pub struct LanguageSettings {
     pub version: Option<Vec<String>>,
     #[serde(default)]
     pub limits: LimitSettings,
+    /// Folders a warm sandbox looks through before it is ready (see
+    /// [`Language::warm_paths`]).
+    #[serde(default)]
+    pub warm_paths: Vec<String>,
 }
 
 impl Settings {
@@ -357,6 +361,7 @@ impl Settings {
                     compile: language.compile.clone(),
                     version: language.version.clone(),
                     limits,
+                    warm_paths: language.warm_paths.clone(),
                 })
             })
             .collect()

@@ -159,8 +159,17 @@ impl PooledSandbox {
             .filter(|language| language.compile.is_none())
         {
             let key = PoolKey::of(language, &language.limits);
-            if !templates.iter().any(|(held, _)| *held == key) {
-                templates.push((key, language.clone()));
+            match templates.iter_mut().find(|(held, _)| *held == key) {
+                // One container serves every language of its key: it warms
+                // the folders of them all.
+                Some((_, template)) => {
+                    for path in &language.warm_paths {
+                        if !template.warm_paths.contains(path) {
+                            template.warm_paths.push(path.clone());
+                        }
+                    }
+                }
+                None => templates.push((key, language.clone())),
             }
         }
         PooledSandbox {
@@ -248,9 +257,14 @@ impl PooledSandbox {
             if plan.is_empty() {
                 return;
             }
-            let starts = plan
-                .iter()
-                .map(|(_, language)| self.start_warm(language, &language.limits, warm_name()));
+            let starts = plan.iter().map(|(_, language)| {
+                self.start_warm(
+                    language,
+                    &language.limits,
+                    &language.warm_paths,
+                    warm_name(),
+                )
+            });
             let started = futures_util::future::join_all(starts).await;
             let mut failed = false;
             for ((key, _), started) in plan.into_iter().zip(started) {
@@ -334,15 +348,20 @@ impl PooledSandbox {
     }
 
     /// Creates, attaches to and starts a warm container, and waits for its
-    /// runner to say it is ready.
+    /// runner to say it is ready (after looking through `warm_paths`).
     async fn start_warm(
         &self,
         language: &Language,
         limits: &Limits,
+        warm_paths: &[String],
         name: String,
     ) -> anyhow::Result<Warm> {
         let id = name.trim_start_matches(WARM_PREFIX).to_string();
-        let command = vec![RUNNER.to_string()];
+        let mut command = vec![RUNNER.to_string()];
+        for path in warm_paths {
+            command.push("--warm".into());
+            command.push(path.clone());
+        }
         let spec = ContainerSpec {
             image: &language.image,
             command: &command,
@@ -462,7 +481,8 @@ impl PooledSandbox {
                 // after a first removal: remove again later.
                 let mut guard = Retire::new(&self.docker, &name, true);
                 match self
-                    .start_warm(&submission.language, &submission.limits, name)
+                    // Nothing to warm: the program comes right away.
+                    .start_warm(&submission.language, &submission.limits, &[], name)
                     .await
                 {
                     Ok(fresh) => {

@@ -374,6 +374,7 @@ mod tests {
             run: vec!["run".into()],
             compile: None,
             version: None,
+            warm_paths: Vec::new(),
             limits: Limits {
                 timeout: Duration::from_secs(1),
                 compile_timeout: Duration::from_secs(1),
