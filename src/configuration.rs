@@ -175,7 +175,7 @@ pub struct LanguageSettings {
     pub version: Option<Vec<String>>,
     #[serde(default)]
     pub limits: LimitSettings,
-    /// Folders a warm sandbox looks through before it is ready (see
+    /// Folders a warm sandbox looks through while it waits (see
     /// [`Language::warm_paths`]).
     #[serde(default)]
     pub warm_paths: Vec<String>,

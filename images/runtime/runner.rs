@@ -37,7 +37,9 @@ use std::io::{self, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::{ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -87,24 +89,34 @@ fn main() {
     unsafe {
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
-    // `--warm DIR`, repeated: look up every entry under DIR before saying
-    // ready. A fresh container's overlay filesystem has cold lookup caches;
-    // warming them here, while the sandbox waits in its pool, takes them off
-    // the program's time (about half of python's start).
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut budget = MAX_WARM_ENTRIES;
-    for pair in args.chunks(2) {
-        if let [flag, dir] = pair {
-            if flag == "--warm" {
-                warm(Path::new(dir), &mut budget);
-            }
-        }
-    }
     let mut out = io::stdout();
     if frame(&mut out, b'R', &[]).is_err() {
         return;
     }
-    let request = match read_request(&mut BufReader::new(io::stdin())) {
+    // `--warm DIR`, repeated: look up every entry under DIR while waiting.
+    // A fresh container's overlay filesystem has cold lookup caches; warming
+    // them while the sandbox waits in its pool takes them off the program's
+    // time (about half of python's start). It stops when a request comes.
+    let dirs: Vec<String> = std::env::args()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .filter(|pair| pair.len() == 2 && pair[0] == "--warm")
+        .map(|pair| pair[1].clone())
+        .collect();
+    let stop_warming = Arc::new(AtomicBool::new(false));
+    if !dirs.is_empty() {
+        let stop = stop_warming.clone();
+        let _ = start_thread(move || {
+            let mut budget = MAX_WARM_ENTRIES;
+            for dir in dirs {
+                warm(Path::new(&dir), &mut budget, &stop);
+            }
+        });
+    }
+    let request = read_request(&mut BufReader::new(io::stdin()));
+    stop_warming.store(true, Ordering::Relaxed);
+    let request = match request {
         Ok(request) => request,
         // The engine closed stdin: this warm sandbox is retired unused.
         Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return,
@@ -245,21 +257,22 @@ fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
     frame(out, b'X', &result).map_err(|error| error.to_string())
 }
 
-/// Looks up every entry under `dir` (metadata only), within the budget.
-fn warm(dir: &Path, budget: &mut usize) {
+/// Looks up every entry under `dir` (metadata only), within the budget,
+/// until told to stop.
+fn warm(dir: &Path, budget: &mut usize, stop: &AtomicBool) {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(_) => return,
     };
     for entry in entries.flatten() {
-        if *budget == 0 {
+        if *budget == 0 || stop.load(Ordering::Relaxed) {
             return;
         }
         *budget -= 1;
         let path = entry.path();
         if let Ok(metadata) = fs::symlink_metadata(&path) {
             if metadata.is_dir() {
-                warm(&path, budget);
+                warm(&path, budget, stop);
             }
         }
     }

@@ -21,10 +21,10 @@ pub struct Language {
     pub version: Option<Vec<String>>,
     /// This language's limits (global defaults with its overrides applied).
     pub limits: Limits,
-    /// Folders whose entries a warm sandbox's runner looks up before it says
-    /// it is ready: a fresh container's overlay filesystem has cold lookup
-    /// caches, which the first program would otherwise pay for (about half
-    /// of python's start here).
+    /// Folders whose entries a warm sandbox's runner looks up while it waits
+    /// for its execution: a fresh container's overlay filesystem has cold
+    /// lookup caches, which the first program would otherwise pay for (about
+    /// half of python's start here).
     #[serde(default)]
     pub warm_paths: Vec<String>,
 }

@@ -55,10 +55,11 @@ const RUNNER: &str = "/usr/local/bin/braindrill-runner";
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The engine's timer fires this long after the runner's should have.
 const RUNNER_GRACE: Duration = Duration::from_secs(1);
-/// Warm containers started at once by the refill. One: the refill competes
-/// with executions for the engine and the CPU, and every execution consumes
-/// one container either way.
-const REFILL_PARALLELISM: usize = 1;
+/// Warm containers started at once by the refill (a start mostly waits on
+/// the engine). The refill only runs while the node is not busy (see
+/// [`PoolSettings::refill_below_in_flight`]), so it does not compete with
+/// executions under load.
+const REFILL_PARALLELISM: usize = 2;
 /// Time to wait for a warm container's removal.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 /// After a warm container of a key failed to start, that key is not tried
@@ -348,7 +349,8 @@ impl PooledSandbox {
     }
 
     /// Creates, attaches to and starts a warm container, and waits for its
-    /// runner to say it is ready (after looking through `warm_paths`).
+    /// runner to say it is ready (it looks through `warm_paths` afterwards,
+    /// while it waits for its execution).
     async fn start_warm(
         &self,
         language: &Language,
