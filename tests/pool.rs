@@ -243,26 +243,35 @@ async fn limits_hold_in_pooled_mode() {
     remove_all_of(&node).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_warm_sandbox_survives_a_worker_shutdown() {
-    let client = client();
-    let mut node = Node::start(
+/// A standalone node with the warm pool on, once it holds warm sandboxes;
+/// with the names of the containers it has then.
+async fn pooled_node() -> (Node, Vec<String>) {
+    let node = Node::start(
         "standalone",
         free_port(),
         1,
         free_port(),
         &[("BRAINDRILL__SANDBOX__POOL__ENABLED", "true")],
     );
-    wait_for_nodes(&client, &node, &[node.name()]).await;
-    let name = node.name();
+    wait_for_nodes(&client(), &node, &[node.name()]).await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while containers_of(&name).await == 0 {
+    loop {
+        let names = container_names_of(&node.name()).await;
+        if !names.is_empty() {
+            return (node, names);
+        }
         assert!(
             Instant::now() < deadline,
             "the node started no warm sandbox"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_warm_sandbox_survives_a_worker_shutdown() {
+    let (mut node, _) = pooled_node().await;
+    let name = node.name();
     let status = node.terminate();
     assert!(status.success(), "the node did not stop cleanly: {status}");
     assert_eq!(
@@ -354,26 +363,8 @@ async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_worker_removes_the_warm_sandboxes_of_its_crashed_run() {
-    let client = client();
-    let mut node = Node::start(
-        "standalone",
-        free_port(),
-        1,
-        free_port(),
-        &[("BRAINDRILL__SANDBOX__POOL__ENABLED", "true")],
-    );
-    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let (mut node, before) = pooled_node().await;
     let name = node.name();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut before = container_names_of(&name).await;
-    while before.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the node started no warm sandbox"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        before = container_names_of(&name).await;
-    }
     // A crash leaves its warm sandboxes behind...
     node.kill();
     assert!(
@@ -382,7 +373,7 @@ async fn a_restarted_worker_removes_the_warm_sandboxes_of_its_crashed_run() {
     );
     // ...and the same node, started again, removes them.
     node.restart();
-    wait_for_nodes(&client, &node, &[node.name()]).await;
+    wait_for_nodes(&client(), &node, &[node.name()]).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let now = container_names_of(&name).await;

@@ -172,18 +172,7 @@ impl DockerSandbox {
                 .await
                 .context("cannot upload the code into the container")?;
         }
-        let attached = docker
-            .attach_container(
-                &name,
-                Some(AttachContainerOptions {
-                    stream: true,
-                    stdin: true,
-                    stdout: true,
-                    stderr: true,
-                    logs: false,
-                    ..Default::default()
-                }),
-            )
+        let attached = attach(docker, &name)
             .await
             .context("cannot attach to the container")?;
         let mut output = attached.output;
@@ -488,6 +477,28 @@ async fn remove_everything(docker: &Docker, containers: &[String], volume: &str)
     {
         tracing::warn!(volume, %error, "cannot remove a sandbox volume; the sweeper will retry");
     }
+}
+
+/// Attaches to a created container's stdin, stdout and stderr, from now on
+/// (no logs: the log driver is `none`). Done before start, so no output is
+/// lost.
+pub(super) async fn attach(
+    docker: &Docker,
+    name: &str,
+) -> Result<bollard::container::AttachContainerResults, bollard::errors::Error> {
+    docker
+        .attach_container(
+            name,
+            Some(AttachContainerOptions {
+                stream: true,
+                stdin: true,
+                stdout: true,
+                stderr: true,
+                logs: false,
+                ..Default::default()
+            }),
+        )
+        .await
 }
 
 pub(super) async fn remove_container(docker: &Docker, name: &str) {

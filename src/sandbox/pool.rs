@@ -27,9 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bollard::Docker;
 use bollard::container::LogOutput;
-use bollard::query_parameters::{
-    AttachContainerOptions, CreateContainerOptions, KillContainerOptions,
-};
+use bollard::query_parameters::{CreateContainerOptions, KillContainerOptions};
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -38,7 +36,9 @@ use tokio::task::JoinHandle;
 
 use super::container_spec::ContainerSpec;
 use super::engine;
-use super::execution::{Collector, Flow, LATE_SWEEPS, explain_create_error, remove_container};
+use super::execution::{
+    Collector, Flow, LATE_SWEEPS, attach, explain_create_error, remove_container,
+};
 use super::runner_protocol::{Ending, Frame, FrameDecoder, RunRequest, RunResult};
 use super::{DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission};
 
@@ -405,19 +405,7 @@ impl PooledSandbox {
     }
 
     async fn attach_and_start(&self, name: &str) -> anyhow::Result<(Output, Input)> {
-        let attached = self
-            .docker
-            .attach_container(
-                name,
-                Some(AttachContainerOptions {
-                    stream: true,
-                    stdin: true,
-                    stdout: true,
-                    stderr: true,
-                    logs: false,
-                    ..Default::default()
-                }),
-            )
+        let attached = attach(&self.docker, name)
             .await
             .context("cannot attach to a warm sandbox")?;
         let mut output = attached.output;
