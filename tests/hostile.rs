@@ -880,7 +880,11 @@ fn every_program_is_in_the_table_and_every_entry_has_a_program() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_programs_are_contained_and_classified_in_fresh_sandboxes() {
-    hostile_suite(&[]).await;
+    let reports = hostile_suite(&[("BRAINDRILL__SANDBOX__POOL__ENABLED", "false")]).await;
+    assert!(
+        reports.iter().all(|report| !report.warm),
+        "a program ran warm with the pool off"
+    );
 }
 
 /// The same programs against warm sandboxes (the in-sandbox runner): a pool

@@ -66,6 +66,12 @@ impl Node {
             ("HTTP_PORT".into(), http_port.to_string()),
             ("CLUSTER_COOKIE".into(), COOKIE.into()),
             ("WORKERS_PER_NODE".into(), "4".into()),
+            // The tests start dozens of nodes, several at once, on two
+            // cores: one warm sandbox per key each (the pool's logic is the
+            // same at any size), so that filling pools does not starve the
+            // programs under test of CPU. Tests of the pool ask for more.
+            ("BRAINDRILL__SANDBOX__POOL__PER_KEY".into(), "1".into()),
+            ("BRAINDRILL__SANDBOX__POOL__MAX_TOTAL".into(), "3".into()),
             ("RUST_LOG".into(), "info".into()),
         ];
         for (key, value) in extra {
