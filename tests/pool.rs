@@ -227,7 +227,14 @@ async fn limits_hold_in_pooled_mode() {
         assert_eq!(outcome.status, expected, "{code}: {outcome:?}");
         assert_eq!(pool.served_warm(), served + 1, "{code} did not run warm");
         if expected == Status::Timeout {
-            assert!(started.elapsed() <= python.limits.timeout + Duration::from_secs(1));
+            let run = outcome.run.as_ref().expect("run");
+            assert!(
+                run.wall_time_ms
+                    <= (python.limits.timeout + Duration::from_secs(1)).as_millis() as u64,
+                "killed after {} ms",
+                run.wall_time_ms
+            );
+            assert!(started.elapsed() <= python.limits.timeout + Duration::from_secs(10));
         }
         if expected == Status::Ok {
             assert_eq!(outcome.run.as_ref().expect("run").stdout, "read-only\n");
@@ -340,10 +347,16 @@ async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
         "the short request did not run warm"
     );
     assert_eq!(outcome.status, Status::Timeout, "{outcome:?}");
-    assert!(started.elapsed() < Duration::from_secs(3));
+    // Killed at its own 700 ms, not at python's 3 s (by the runner's clock;
+    // the whole call is only checked against a hang).
+    assert!(started.elapsed() < Duration::from_secs(10));
     let run = outcome.run.expect("run");
     assert_eq!(run.stdout, "start\n");
-    assert!(run.wall_time_ms >= 700, "{} ms", run.wall_time_ms);
+    assert!(
+        (700..1700).contains(&run.wall_time_ms),
+        "{} ms",
+        run.wall_time_ms
+    );
 
     // The code is where a fresh sandbox has it, and read-only the same way.
     wait_for_warm(&pool, 1).await;
