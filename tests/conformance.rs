@@ -8,14 +8,15 @@
 //! Needs the Docker engine at /var/run/docker.sock and the image
 //! braindrill/runtime:bookworm (built by images/build.sh).
 
-use std::collections::HashMap;
+mod common;
+
+use common::assert_nothing_left;
+
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use bollard::Docker;
-use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
 use braindrill::configuration::Settings;
-use braindrill::sandbox::engine::{self, EXECUTION_LABEL};
+use braindrill::sandbox::engine;
 use braindrill::sandbox::{
     DockerSandbox, Language, Outcome, Sandbox, SourceFile, Status, StepOutcome, Submission,
 };
@@ -570,42 +571,4 @@ async fn the_version_command_runs_in_the_image() {
         .collect();
     println!("versions:\n{}", versions.join("\n"));
     assert_no_failures("version", failures);
-}
-
-/// No container and no volume of the execution remains, whether found by
-/// the execution's label or by its name.
-async fn assert_nothing_left(docker: &Docker, execution_id: &str) {
-    let by_label = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{EXECUTION_LABEL}={execution_id}")],
-    )]);
-    let by_name = HashMap::from([("name".to_string(), vec![execution_id.to_string()])]);
-    for filters in [by_label, by_name] {
-        let containers = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(filters.clone()),
-                ..Default::default()
-            }))
-            .await
-            .expect("the engine lists containers");
-        let names: Vec<_> = containers.iter().map(|c| c.names.clone()).collect();
-        assert!(
-            containers.is_empty(),
-            "containers of execution {execution_id} left behind: {names:?}"
-        );
-        let volumes = docker
-            .list_volumes(Some(ListVolumesOptions {
-                filters: Some(filters),
-            }))
-            .await
-            .expect("the engine lists volumes")
-            .volumes
-            .unwrap_or_default();
-        let names: Vec<_> = volumes.iter().map(|v| v.name.clone()).collect();
-        assert!(
-            volumes.is_empty(),
-            "volumes of execution {execution_id} left behind: {names:?}"
-        );
-    }
 }

@@ -9,6 +9,10 @@
 //! Needs the Docker engine at /var/run/docker.sock and the image
 //! braindrill/runtime:bookworm (built by images/build.sh).
 
+mod common;
+
+use common::assert_nothing_left;
+
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -110,44 +114,6 @@ async fn run_python_ok(sandbox: &DockerSandbox, code: &str, args: &[String]) -> 
         eprintln!("stderr of {id}: {}", run.stderr);
     }
     run.stdout.clone()
-}
-
-/// No container and no volume of the execution remains, whether found by
-/// the execution's label or by its name.
-async fn assert_nothing_left(docker: &Docker, execution_id: &str) {
-    let by_label = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{EXECUTION_LABEL}={execution_id}")],
-    )]);
-    let by_name = HashMap::from([("name".to_string(), vec![execution_id.to_string()])]);
-    for filters in [by_label, by_name] {
-        let containers = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(filters.clone()),
-                ..Default::default()
-            }))
-            .await
-            .expect("the engine lists containers");
-        let names: Vec<_> = containers.iter().map(|c| c.names.clone()).collect();
-        assert!(
-            containers.is_empty(),
-            "containers of execution {execution_id} left behind: {names:?}"
-        );
-        let volumes = docker
-            .list_volumes(Some(ListVolumesOptions {
-                filters: Some(filters),
-            }))
-            .await
-            .expect("the engine lists volumes")
-            .volumes
-            .unwrap_or_default();
-        let names: Vec<_> = volumes.iter().map(|v| v.name.clone()).collect();
-        assert!(
-            volumes.is_empty(),
-            "volumes of execution {execution_id} left behind: {names:?}"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

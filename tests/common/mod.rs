@@ -349,3 +349,45 @@ impl Node {
             .and_then(|child| child.try_wait().ok().flatten())
     }
 }
+
+/// No container and no volume of the execution remains, whether found by
+/// the execution's label or by its name.
+pub async fn assert_nothing_left(docker: &bollard::Docker, execution_id: &str) {
+    let by_label = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![format!(
+            "{}={execution_id}",
+            braindrill::sandbox::engine::EXECUTION_LABEL
+        )],
+    )]);
+    let by_name =
+        std::collections::HashMap::from([("name".to_string(), vec![execution_id.to_string()])]);
+    for filters in [by_label, by_name] {
+        let containers = docker
+            .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+                all: true,
+                filters: Some(filters.clone()),
+                ..Default::default()
+            }))
+            .await
+            .expect("the engine lists containers");
+        let names: Vec<_> = containers.iter().map(|c| c.names.clone()).collect();
+        assert!(
+            containers.is_empty(),
+            "containers of execution {execution_id} left behind: {names:?}"
+        );
+        let volumes = docker
+            .list_volumes(Some(bollard::query_parameters::ListVolumesOptions {
+                filters: Some(filters),
+            }))
+            .await
+            .expect("the engine lists volumes")
+            .volumes
+            .unwrap_or_default();
+        let names: Vec<_> = volumes.iter().map(|v| v.name.clone()).collect();
+        assert!(
+            volumes.is_empty(),
+            "volumes of execution {execution_id} left behind: {names:?}"
+        );
+    }
+}
