@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{Node, client, free_port, wait_for_nodes};
+use common::{Node, TEST_TIMEOUT_MS, client, free_port, wait_for_nodes};
 use serde_json::{Value, json};
 
 /// A language whose image does not exist: the engine fails on it, which is
@@ -374,7 +374,7 @@ async fn a_batch_runs_in_parallel_and_answers_in_order() {
     assert_eq!(results.len(), 6);
     for (i, item) in results.iter().enumerate() {
         assert_eq!(item["http_status"], 200, "{item}");
-        assert_eq!(item["result"]["stdout"], format!("{i}\n"));
+        assert_eq!(item["result"]["stdout"], format!("{i}\n"), "{item}");
     }
 
     let (http, body) = post(&api, "/api/v1/batch", json!({"executions": []}).to_string()).await;
@@ -436,7 +436,7 @@ async fn languages_are_listed_with_versions_from_their_images() {
     );
     assert_eq!(python["file"], "main.py");
     assert_eq!(python["compiled"], false);
-    assert_eq!(python["limits"]["timeout_ms"], 3000);
+    assert_eq!(python["limits"]["timeout_ms"], TEST_TIMEOUT_MS);
     let c = list
         .iter()
         .find(|language| language["name"] == "c")
