@@ -56,6 +56,9 @@ const MAX_WARM_ENTRIES: usize = 20_000;
 /// How long leftovers may take to die and release the output pipes once
 /// the program has ended.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// How long the output may still take once every process has been reaped:
+/// only as long as the forwarders wait for the CPU.
+const REAPED_DRAIN: Duration = Duration::from_secs(60);
 
 const PR_SET_DUMPABLE: i32 = 4;
 const SIGKILL: i32 = 9;
@@ -219,7 +222,14 @@ fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
                 drain_deadline.get_or_insert(Instant::now() + DRAIN_GRACE);
             }
             // Sent by the reaper only after the program's own status.
-            Event::AllReaped => all_reaped = true,
+            Event::AllReaped => {
+                all_reaped = true;
+                // No process is left to hold the pipes: what is in them
+                // comes, then their ends, however starved of CPU the
+                // forwarders are (a 2 s grace once lost a hello world's
+                // output on a loaded machine). The engine's timer bounds it.
+                drain_deadline = Some(Instant::now() + REAPED_DRAIN);
+            }
         }
         if drain_deadline.is_some() && !all_reaped {
             kill_all();
