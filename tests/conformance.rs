@@ -10,15 +10,14 @@
 
 mod common;
 
-use common::assert_nothing_left;
+use common::{assert_nothing_left, configured_languages, submit};
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use braindrill::configuration::Settings;
 use braindrill::sandbox::engine;
 use braindrill::sandbox::{
-    DockerSandbox, Language, Outcome, Sandbox, SourceFile, Status, StepOutcome, Submission,
+    DockerSandbox, Language, Outcome, Sandbox, Status, StepOutcome, Submission,
 };
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
@@ -247,33 +246,10 @@ fn sandbox() -> DockerSandbox {
     DockerSandbox::new(docker, NODE.as_str())
 }
 
-/// Every configured language, with its limits, from the default settings.
-fn configured() -> Vec<Language> {
-    Settings::load(None, std::iter::empty())
-        .expect("the default settings load")
-        .languages()
-        .expect("the default languages resolve")
-}
-
 fn programs(language: &str) -> Option<&'static Programs> {
     PROGRAMS
         .iter()
         .find(|programs| programs.language == language)
-}
-
-/// A submission of `code` as the language's entry file, with a fresh id.
-fn submit(language: &Language, code: &str) -> Submission {
-    Submission {
-        execution_id: uuid::Uuid::new_v4().to_string(),
-        language: language.clone(),
-        files: vec![SourceFile {
-            name: language.file.clone(),
-            content: code.to_string(),
-        }],
-        stdin: String::new(),
-        args: Vec::new(),
-        limits: language.limits.clone(),
-    }
 }
 
 /// Executes a submission; the outcome must name it, and nothing of it may
@@ -315,7 +291,7 @@ async fn check_every_language(
     make: impl Fn(&Language, &Programs) -> Option<Submission>,
     check: impl Fn(&Language, &Outcome) -> Result<(), String>,
 ) -> Vec<String> {
-    let languages = configured();
+    let languages = configured_languages();
     let mut failures = Vec::new();
     let mut submissions = Vec::new();
     for language in &languages {
@@ -379,7 +355,7 @@ fn prints(language: &Language, outcome: &Outcome, stdout: &str) -> Result<(), St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_configured_language_has_conformance_programs() {
-    let languages = configured();
+    let languages = configured_languages();
     let names: Vec<&str> = languages.iter().map(|l| l.name.as_str()).collect();
     assert!(
         languages.len() >= MINIMUM_LANGUAGES,

@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::{Node, client, free_port, wait_for_nodes};
@@ -813,29 +813,22 @@ async fn run_case(node: &Node, case: &'static Case) -> Report {
 /// Containers and volumes of `node` still in the engine, but for the warm
 /// sandboxes waiting for an execution (a running node keeps its pool).
 async fn leftovers(node_name: &str) -> Vec<String> {
-    use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
-    let docker = braindrill::sandbox::engine::connect("/var/run/docker.sock", 30)
-        .expect("the Docker socket");
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![
-            "braindrill.engine=braindrill".to_string(),
-            format!("braindrill.node={node_name}"),
-        ],
-    )]);
+    use braindrill::sandbox::engine;
+    let docker = engine::connect("/var/run/docker.sock", 30).expect("the Docker socket");
+    let left = engine::list_objects(
+        &docker,
+        engine::with_labels(vec![
+            format!("{}={}", engine::ENGINE_LABEL, engine::ENGINE_NAME),
+            format!("{}={node_name}", engine::NODE_LABEL),
+        ]),
+    )
+    .await
+    .expect("the engine lists containers and volumes");
     let mut found = Vec::new();
-    let containers = docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters.clone()),
-            ..Default::default()
-        }))
-        .await
-        .expect("containers listed");
-    for container in containers {
+    for container in left.containers {
         let labels = container.labels.clone().unwrap_or_default();
         let idle_warm = labels
-            .get("braindrill.execution")
+            .get(engine::EXECUTION_LABEL)
             .is_some_and(|execution| execution.starts_with("warm-"))
             && container.state.map(|s| s.to_string()).as_deref() == Some("running");
         if idle_warm {
@@ -847,13 +840,7 @@ async fn leftovers(node_name: &str) -> Vec<String> {
             container.state.map(|s| s.to_string()).unwrap_or_default()
         ));
     }
-    let volumes = docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(filters),
-        }))
-        .await
-        .expect("volumes listed");
-    for volume in volumes.volumes.unwrap_or_default() {
+    for volume in left.volumes {
         found.push(format!("volume {}", volume.name));
     }
     found

@@ -4,30 +4,10 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bollard::query_parameters::ListContainersOptions;
-use braindrill::configuration::Settings;
-use braindrill::sandbox::{
-    DockerSandbox, Language, PoolSettings, PooledSandbox, Sandbox, SourceFile, Status, Submission,
-    engine,
-};
-use common::{Node, client, free_port, wait_for_nodes};
-
-fn languages() -> Vec<Language> {
-    Settings::load(None, std::iter::empty())
-        .expect("default settings")
-        .languages()
-        .expect("languages")
-}
-
-fn language(name: &str) -> Language {
-    languages()
-        .into_iter()
-        .find(|language| language.name == name)
-        .expect("configured")
-}
+use braindrill::sandbox::{DockerSandbox, PoolSettings, PooledSandbox, Sandbox, Status, engine};
+use common::{Node, client, configured_languages, free_port, language, submit, wait_for_nodes};
 
 fn pool(node: &str, per_key: usize, max_total: usize) -> PooledSandbox {
     let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
@@ -35,7 +15,7 @@ fn pool(node: &str, per_key: usize, max_total: usize) -> PooledSandbox {
     PooledSandbox::new(
         cold,
         node,
-        &languages(),
+        &configured_languages(),
         PoolSettings {
             per_key,
             max_total,
@@ -43,20 +23,6 @@ fn pool(node: &str, per_key: usize, max_total: usize) -> PooledSandbox {
             refill_below_in_flight: 1,
         },
     )
-}
-
-fn submit(language: &Language, code: &str) -> Submission {
-    Submission {
-        execution_id: uuid::Uuid::new_v4().to_string(),
-        language: language.clone(),
-        files: vec![SourceFile {
-            name: language.file.clone(),
-            content: code.into(),
-        }],
-        stdin: String::new(),
-        args: Vec::new(),
-        limits: language.limits.clone(),
-    }
 }
 
 /// Waits until `count` warm sandboxes are held for python.
@@ -92,20 +58,16 @@ async fn containers_of(node: &str) -> usize {
 /// The names of the containers labelled with `node`, running or not.
 async fn container_names_of(node: &str) -> Vec<String> {
     let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
-    docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("braindrill.node={node}")],
-            )])),
-            ..Default::default()
-        }))
-        .await
-        .expect("list")
-        .into_iter()
-        .flat_map(|container| container.names.unwrap_or_default())
-        .collect()
+    engine::list_objects(
+        &docker,
+        engine::with_labels(vec![format!("{}={node}", engine::NODE_LABEL)]),
+    )
+    .await
+    .expect("the engine lists containers")
+    .containers
+    .into_iter()
+    .flat_map(|container| container.names.unwrap_or_default())
+    .collect()
 }
 
 async fn remove_all_of(node: &str) {

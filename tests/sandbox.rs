@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::assert_nothing_left;
+use common::{assert_nothing_left, language, submit};
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -19,14 +19,13 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::models::MountType;
-use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
 use braindrill::configuration::Settings;
 use braindrill::sandbox::container_spec::{
     CODE_DIR, ContainerSpec, SANDBOX_USER, SCRATCH_DIR, WORK_DIR,
 };
 use braindrill::sandbox::engine::{self, ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
 use braindrill::sandbox::{
-    DockerSandbox, Language, Outcome, Sandbox, SourceFile, Status, StepOutcome, Submission, sweeper,
+    DockerSandbox, Language, Outcome, Sandbox, Status, StepOutcome, Submission, sweeper,
 };
 
 const DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -47,32 +46,6 @@ fn sandbox_for(node: &str) -> DockerSandbox {
 
 fn sandbox() -> DockerSandbox {
     sandbox_for(&NODE)
-}
-
-/// A configured language, with its limits, from the default settings.
-fn language(name: &str) -> Language {
-    Settings::load(None, std::iter::empty())
-        .expect("the default settings load")
-        .languages()
-        .expect("the default languages resolve")
-        .into_iter()
-        .find(|language| language.name == name)
-        .unwrap_or_else(|| panic!("the language {name} is not configured"))
-}
-
-/// A submission of `code` as the language's entry file, with a fresh id.
-fn submit(language: &Language, code: &str) -> Submission {
-    Submission {
-        execution_id: uuid::Uuid::new_v4().to_string(),
-        language: language.clone(),
-        files: vec![SourceFile {
-            name: language.file.clone(),
-            content: code.to_string(),
-        }],
-        stdin: String::new(),
-        args: Vec::new(),
-        limits: language.limits.clone(),
-    }
 }
 
 /// Executes a submission; the outcome must name it.
@@ -864,25 +837,13 @@ async fn a_compiled_program_cannot_change_its_code_folder() {
 
 /// Containers and volumes that carry the execution's label.
 async fn labelled_objects(docker: &Docker, execution_id: &str) -> usize {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{EXECUTION_LABEL}={execution_id}")],
-    )]);
-    let containers = docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters.clone()),
-            ..Default::default()
-        }))
-        .await
-        .expect("containers list");
-    let volumes = docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(filters),
-        }))
-        .await
-        .expect("volumes list");
-    containers.len() + volumes.volumes.unwrap_or_default().len()
+    let found = engine::list_objects(
+        docker,
+        engine::with_labels(vec![format!("{EXECUTION_LABEL}={execution_id}")]),
+    )
+    .await
+    .expect("the engine lists containers and volumes");
+    found.containers.len() + found.volumes.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

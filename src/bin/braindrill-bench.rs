@@ -38,13 +38,12 @@ use bollard::models::{
     ResourcesUlimits,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, ListContainersOptions, ListVolumesOptions, RemoveContainerOptions,
-    RemoveVolumeOptions,
+    CreateContainerOptions, RemoveContainerOptions, RemoveVolumeOptions,
 };
 use bollard::{ClientVersion, Docker};
 use braindrill::configuration::Settings;
 use braindrill::sandbox::container_spec::ContainerSpec;
-use braindrill::sandbox::engine::NODE_LABEL;
+use braindrill::sandbox::engine::{self, NODE_LABEL};
 use braindrill::sandbox::{
     DockerSandbox, Language, Limits, Sandbox, SourceFile, Status, Submission, sweeper,
 };
@@ -230,28 +229,20 @@ fn bench_labels() -> HashMap<String, String> {
 
 /// Removes every container and volume labelled as this harness's.
 async fn sweep(docker: &Docker) -> anyhow::Result<()> {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{}={}", BENCH_LABEL.0, BENCH_LABEL.1)],
-    )]);
-    let containers = docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters.clone()),
-            ..Default::default()
-        }))
-        .await
-        .context("cannot list the harness's containers")?;
-    for id in containers.into_iter().filter_map(|container| container.id) {
+    let found = engine::list_objects(
+        docker,
+        engine::with_labels(vec![format!("{}={}", BENCH_LABEL.0, BENCH_LABEL.1)]),
+    )
+    .await
+    .context("cannot list the harness's containers and volumes")?;
+    for id in found
+        .containers
+        .into_iter()
+        .filter_map(|container| container.id)
+    {
         remove_container(docker, &id).await?;
     }
-    let volumes = docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(filters),
-        }))
-        .await
-        .context("cannot list the harness's volumes")?;
-    for volume in volumes.volumes.unwrap_or_default() {
+    for volume in found.volumes {
         remove_volume(docker, &volume.name).await?;
     }
     Ok(())
@@ -261,7 +252,7 @@ async fn sweep(docker: &Docker) -> anyhow::Result<()> {
 /// (Ctrl-C, the time bound) may still be creating or removing its container
 /// and volume, so this sweeps again until nothing is left, for a few seconds.
 async fn sweep_node(docker: &Docker, node: &str) -> anyhow::Result<()> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{NODE_LABEL}={node}")])]);
+    let filters = engine::with_labels(vec![format!("{NODE_LABEL}={node}")]);
     let mut left = 0;
     for attempt in 0..SWEEP_ATTEMPTS {
         if attempt > 0 {
@@ -270,21 +261,10 @@ async fn sweep_node(docker: &Docker, node: &str) -> anyhow::Result<()> {
         sweeper::sweep(docker, Some(node))
             .await
             .with_context(|| format!("cannot remove the direct sandbox's leftovers ({node})"))?;
-        let containers = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(filters.clone()),
-                ..Default::default()
-            }))
+        let found = engine::list_objects(docker, filters.clone())
             .await
-            .context("cannot list the direct sandbox's containers")?;
-        let volumes = docker
-            .list_volumes(Some(ListVolumesOptions {
-                filters: Some(filters.clone()),
-            }))
-            .await
-            .context("cannot list the direct sandbox's volumes")?;
-        left = containers.len() + volumes.volumes.map_or(0, |volumes| volumes.len());
+            .context("cannot list the direct sandbox's containers and volumes")?;
+        left = found.containers.len() + found.volumes.len();
         if left == 0 {
             return Ok(());
         }

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
+use bollard::models::{ContainerSummary, Volume};
+use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
 use bollard::{ClientVersion, Docker};
 
 /// Label on every container and volume braindrill creates.
@@ -44,4 +46,50 @@ pub fn labels(node: &str, execution_id: &str) -> HashMap<String, String> {
         (NODE_LABEL.to_string(), node.to_string()),
         (EXECUTION_LABEL.to_string(), execution_id.to_string()),
     ])
+}
+
+/// Containers (running or not) and volumes of the engine.
+#[derive(Debug, Default)]
+pub struct Objects {
+    pub containers: Vec<ContainerSummary>,
+    pub volumes: Vec<Volume>,
+}
+
+impl Objects {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.volumes.is_empty()
+    }
+}
+
+/// Docker's list filter for objects that carry every one of `labels`
+/// (each `key=value`).
+pub fn with_labels(labels: Vec<String>) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), labels)])
+}
+
+/// The containers and volumes that match Docker's list `filters`.
+pub async fn list_objects(
+    docker: &Docker,
+    filters: HashMap<String, Vec<String>>,
+) -> anyhow::Result<Objects> {
+    let containers = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters.clone()),
+            ..Default::default()
+        }))
+        .await
+        .context("cannot list containers")?;
+    let volumes = docker
+        .list_volumes(Some(ListVolumesOptions {
+            filters: Some(filters),
+        }))
+        .await
+        .context("cannot list volumes")?
+        .volumes
+        .unwrap_or_default();
+    Ok(Objects {
+        containers,
+        volumes,
+    })
 }

@@ -3,16 +3,14 @@
 //! its shutdown, and, periodically, orphans of any node (one killed with
 //! executions in flight never cleans up after itself).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
 use bollard::models::ContainerSummaryStateEnum;
-use bollard::query_parameters::{
-    ListContainersOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
-};
+use bollard::query_parameters::{RemoveContainerOptions, RemoveVolumeOptions};
 
-use super::engine::{ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
+use super::engine::{self, ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
 
 /// What a sweep removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -44,32 +42,16 @@ pub async fn sweep_execution(docker: &Docker, execution_id: &str) -> anyhow::Res
 }
 
 async fn sweep_labelled(docker: &Docker, label_filters: Vec<String>) -> anyhow::Result<Swept> {
-    let filters = HashMap::from([("label".to_string(), label_filters)]);
+    let found = engine::list_objects(docker, engine::with_labels(label_filters)).await?;
     let mut swept = Swept::default();
-
-    let containers = docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters.clone()),
-            ..Default::default()
-        }))
-        .await?;
-    for container in containers {
+    for container in found.containers {
         let Some(id) = container.id else { continue };
-        let removed = remove_container(docker, &id).await;
-        if removed.is_ok() {
+        if remove_container(docker, &id).await.is_ok() {
             swept.containers += 1;
         }
     }
-
-    let volumes = docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(filters),
-        }))
-        .await?;
-    for volume in volumes.volumes.unwrap_or_default() {
-        let removed = remove_volume(docker, &volume.name).await;
-        if removed.is_ok() {
+    for volume in found.volumes {
+        if remove_volume(docker, &volume.name).await.is_ok() {
             swept.volumes += 1;
         }
     }
@@ -118,24 +100,18 @@ impl OrphanSweep {
     /// Removes what executions of any node left behind (a node killed with
     /// its executions in flight cannot clean up after itself).
     pub async fn pass(&mut self, docker: &Docker) -> anyhow::Result<Swept> {
-        let engine = HashMap::from([(
-            "label".to_string(),
-            vec![format!("{ENGINE_LABEL}={ENGINE_NAME}")],
-        )]);
+        let found = engine::list_objects(
+            docker,
+            engine::with_labels(vec![format!("{ENGINE_LABEL}={ENGINE_NAME}")]),
+        )
+        .await?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|since| since.as_secs() as i64)
             .unwrap_or(0);
         let mut swept = Swept::default();
-        let containers = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(engine.clone()),
-                ..Default::default()
-            }))
-            .await?;
         let mut executions_with_containers = HashSet::new();
-        for container in containers {
+        for container in found.containers {
             let age =
                 Duration::from_secs(now.saturating_sub(container.created.unwrap_or(now)) as u64);
             let running = matches!(container.state, Some(ContainerSummaryStateEnum::RUNNING));
@@ -160,13 +136,8 @@ impl OrphanSweep {
                 executions_with_containers.insert(execution.clone());
             }
         }
-        let volumes = docker
-            .list_volumes(Some(ListVolumesOptions {
-                filters: Some(engine),
-            }))
-            .await?;
         let mut suspects = HashSet::new();
-        for volume in volumes.volumes.unwrap_or_default() {
+        for volume in found.volumes {
             let execution = volume
                 .labels
                 .get(EXECUTION_LABEL)

@@ -364,41 +364,55 @@ impl Node {
 /// No container and no volume of the execution remains, whether found by
 /// the execution's label or by its name.
 pub async fn assert_nothing_left(docker: &bollard::Docker, execution_id: &str) {
-    let by_label = std::collections::HashMap::from([(
-        "label".to_string(),
-        vec![format!(
-            "{}={execution_id}",
-            braindrill::sandbox::engine::EXECUTION_LABEL
-        )],
-    )]);
+    use braindrill::sandbox::engine;
+    let by_label = engine::with_labels(vec![format!("{}={execution_id}", engine::EXECUTION_LABEL)]);
     let by_name =
         std::collections::HashMap::from([("name".to_string(), vec![execution_id.to_string()])]);
     for filters in [by_label, by_name] {
-        let containers = docker
-            .list_containers(Some(bollard::query_parameters::ListContainersOptions {
-                all: true,
-                filters: Some(filters.clone()),
-                ..Default::default()
-            }))
+        let left = engine::list_objects(docker, filters)
             .await
-            .expect("the engine lists containers");
-        let names: Vec<_> = containers.iter().map(|c| c.names.clone()).collect();
+            .expect("the engine lists containers and volumes");
+        let containers: Vec<_> = left.containers.iter().map(|c| c.names.clone()).collect();
+        let volumes: Vec<_> = left.volumes.iter().map(|v| v.name.clone()).collect();
         assert!(
-            containers.is_empty(),
-            "containers of execution {execution_id} left behind: {names:?}"
+            left.is_empty(),
+            "of execution {execution_id}, left behind: containers {containers:?}, volumes {volumes:?}"
         );
-        let volumes = docker
-            .list_volumes(Some(bollard::query_parameters::ListVolumesOptions {
-                filters: Some(filters),
-            }))
-            .await
-            .expect("the engine lists volumes")
-            .volumes
-            .unwrap_or_default();
-        let names: Vec<_> = volumes.iter().map(|v| v.name.clone()).collect();
-        assert!(
-            volumes.is_empty(),
-            "volumes of execution {execution_id} left behind: {names:?}"
-        );
+    }
+}
+
+/// Every configured language, with its limits, from the default settings
+/// (for the suites that drive a sandbox in-process).
+pub fn configured_languages() -> Vec<braindrill::sandbox::Language> {
+    braindrill::configuration::Settings::load(None, std::iter::empty())
+        .expect("the default settings load")
+        .languages()
+        .expect("the default languages resolve")
+}
+
+/// One configured language, with its limits, from the default settings.
+pub fn language(name: &str) -> braindrill::sandbox::Language {
+    configured_languages()
+        .into_iter()
+        .find(|language| language.name == name)
+        .unwrap_or_else(|| panic!("the language {name} is not configured"))
+}
+
+/// A submission of `code` as the language's entry file, with the language's
+/// limits and a fresh id.
+pub fn submit(
+    language: &braindrill::sandbox::Language,
+    code: &str,
+) -> braindrill::sandbox::Submission {
+    braindrill::sandbox::Submission {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        language: language.clone(),
+        files: vec![braindrill::sandbox::SourceFile {
+            name: language.file.clone(),
+            content: code.to_string(),
+        }],
+        stdin: String::new(),
+        args: Vec::new(),
+        limits: language.limits.clone(),
     }
 }
