@@ -35,6 +35,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How often a worker looks for sandboxes that executions left behind.
 const ORPHAN_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+/// Sweeps of an earlier run's sandboxes at start, this far apart at most: a
+/// few seconds' delay of the start, only when something refuses removal.
+const START_SWEEPS: usize = 10;
+const START_SWEEP_PAUSE: Duration = Duration::from_millis(300);
 
 /// Runs the node until a shutdown signal.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -238,7 +242,10 @@ async fn prepare_engine(
         );
         return;
     }
-    match sweeper::sweep(docker, Some(node_name)).await {
+    // The pool has not started: every sandbox of this node's is an earlier
+    // run's. One it was starting when it died may refuse removal for a
+    // moment (seen in CI), so sweep until none is left.
+    match sweeper::sweep_until_gone(docker, node_name, START_SWEEPS, START_SWEEP_PAUSE).await {
         Ok(swept) if swept != sweeper::Swept::default() => {
             tracing::info!(
                 ?swept,
@@ -246,7 +253,10 @@ async fn prepare_engine(
             );
         }
         Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "cannot sweep old sandboxes"),
+        Err(error) => tracing::warn!(
+            error = format!("{error:#}"),
+            "cannot sweep old sandboxes; the orphan sweep will"
+        ),
     }
     warn_about_missing_images(docker, languages).await;
 }

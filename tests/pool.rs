@@ -25,14 +25,14 @@ fn pool(node: &str, per_key: usize, max_total: usize) -> PooledSandbox {
     )
 }
 
-/// Waits until `count` warm sandboxes are held for python.
-async fn wait_for_warm(pool: &PooledSandbox, count: usize) {
-    let python = language("python");
+/// Waits until `count` warm sandboxes are held for the language.
+async fn wait_for_warm(pool: &PooledSandbox, language_name: &str, count: usize) {
+    let language = language(language_name);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while pool.warm_count_for(&python) < count {
+    while pool.warm_count_for(&language) < count {
         assert!(
             Instant::now() < deadline,
-            "the pool never held {count} warm sandboxes"
+            "the pool never held {count} warm sandboxes for {language_name}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -84,7 +84,7 @@ async fn a_warm_sandbox_serves_one_execution_only() {
     let refiller = pool.start_refilling();
     let python = language("python");
 
-    wait_for_warm(&pool, 1).await;
+    wait_for_warm(&pool, "python", 1).await;
     let first = pool
         .execute(submit(
             &python,
@@ -106,7 +106,7 @@ async fn a_warm_sandbox_serves_one_execution_only() {
         "the first execution did not run warm"
     );
 
-    wait_for_warm(&pool, 1).await;
+    wait_for_warm(&pool, "python", 1).await;
     let second = pool
         .execute(submit(
             &python,
@@ -182,7 +182,7 @@ async fn limits_hold_in_pooled_mode() {
         ),
     ];
     for (code, expected) in cases {
-        wait_for_warm(&pool, 1).await;
+        wait_for_warm(&pool, "python", 1).await;
         let served = pool.served_warm();
         let started = Instant::now();
         let outcome = pool.execute(submit(&python, code)).await;
@@ -205,7 +205,7 @@ async fn limits_hold_in_pooled_mode() {
     let mut with_input = submit(&python, "import sys\nprint(sys.argv[1:], sys.stdin.read())");
     with_input.stdin = "typed".into();
     with_input.args = vec!["a".into()];
-    wait_for_warm(&pool, 1).await;
+    wait_for_warm(&pool, "python", 1).await;
     let outcome = pool.execute(with_input).await;
     assert_eq!(outcome.run.as_ref().expect("run").stdout, "['a'] typed\n");
     refiller.abort();
@@ -270,7 +270,7 @@ async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
         ),
     ];
     for (code, status, exit_code, signal) in cases {
-        wait_for_warm(&pool, 1).await;
+        wait_for_warm(&pool, "python", 1).await;
         let served = pool.served_warm();
         let outcome = pool.execute(submit(&python, code)).await;
         assert_eq!(pool.served_warm(), served + 1, "{code} did not run warm");
@@ -294,7 +294,7 @@ async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
 
     // The time limit and the output cap travel with the request: a request
     // that asks for its own still finds a warm sandbox, and they hold.
-    wait_for_warm(&pool, 1).await;
+    wait_for_warm(&pool, "python", 1).await;
     let served = pool.served_warm();
     let mut short = submit(
         &python,
@@ -321,7 +321,7 @@ async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
     );
 
     // The code is where a fresh sandbox has it, and read-only the same way.
-    wait_for_warm(&pool, 1).await;
+    wait_for_warm(&pool, "python", 1).await;
     let outcome = pool
         .execute(submit(
             &python,
@@ -365,4 +365,63 @@ async fn a_restarted_worker_removes_the_warm_sandboxes_of_its_crashed_run() {
     let status = node.terminate();
     assert!(status.success(), "the node did not stop cleanly: {status}");
     assert_eq!(containers_of(&name).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compiled_language_compiles_and_runs_in_one_warm_sandbox() {
+    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
+    // One of each key: C's is one of them.
+    let pool = pool(&node, 1, 6);
+    let refiller = pool.start_refilling();
+    let c = language("c");
+    // The run finds its code read-only (as a fresh sandbox's) but its
+    // binary executable, and the scratch area emptied of the compile's files.
+    let program = r#"
+#include <dirent.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+    char line[64] = "";
+    fgets(line, sizeof line, stdin);
+    FILE *file = fopen("planted.txt", "w");
+    DIR *scratch = opendir("/tmp");
+    int entries = 0;
+    for (struct dirent *entry; (entry = readdir(scratch)) != NULL;) entries++;
+    printf("%s %s %s %d\n", argc > 1 ? argv[1] : "-", line, file ? "writable" : "read-only", entries - 2);
+    return 0;
+}
+"#;
+    wait_for_warm(&pool, "c", 1).await;
+    let served = pool.served_warm();
+    let mut submission = submit(&c, program);
+    submission.stdin = "typed".into();
+    submission.args = vec!["arg".into()];
+    let outcome = pool.execute(submission).await;
+    assert_eq!(
+        pool.served_warm(),
+        served + 1,
+        "the C program did not run warm"
+    );
+    assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+    let compile = outcome.compile.as_ref().expect("a compile step");
+    assert_eq!(compile.status, Status::Ok, "{compile:?}");
+    assert!(compile.cpu_time_ms.is_some() && compile.memory_peak_bytes.is_some());
+    let run = outcome.run.as_ref().expect("a run step");
+    assert_eq!(run.stdout, "arg typed read-only 0\n", "{run:?}");
+    assert!(run.cpu_time_ms.is_some());
+
+    wait_for_warm(&pool, "c", 1).await;
+    let outcome = pool.execute(submit(&c, "int main( { return 0; }")).await;
+    assert_eq!(outcome.status, Status::CompileError, "{outcome:?}");
+    assert!(outcome.run.is_none());
+    let compile = outcome.compile.expect("a compile step");
+    assert!(compile.stderr.contains("error"), "{compile:?}");
+
+    wait_for_warm(&pool, "c", 1).await;
+    let outcome = pool
+        .execute(submit(&c, "int main(void) { return 3; }"))
+        .await;
+    assert_eq!(outcome.status, Status::RuntimeError, "{outcome:?}");
+    assert_eq!(outcome.run.expect("a run step").exit_code, Some(3));
+    refiller.abort();
+    remove_all_of(&node).await;
 }

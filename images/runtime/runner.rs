@@ -2,13 +2,16 @@
 //!
 //! A warm container starts this runner, attached, long before any request.
 //! It announces itself with one `R` byte on stdout and waits on stdin. When
-//! an execution arrives it writes the files into /sandbox/code (then makes
-//! them and the folders read-only, as a fresh sandbox's code is), starts the
-//! program there, forwards the program's stdout and stderr as frames, and
-//! ends with a result frame: how the program ended, its CPU time, the
-//! sandbox's memory peak and the OOM kills seen by the memory cgroup. Then
-//! it exits, and the engine removes the container: one container, one
-//! execution. A request thus pays neither a container start nor an exec.
+//! an execution arrives it writes the files into /sandbox/code and runs its
+//! steps there one after the other (a compile step, then the run), each
+//! while the previous one succeeded. Before the last step it makes the code
+//! and its folders read-only, as a fresh sandbox's code is, and empties the
+//! scratch area /tmp of what an earlier step left. For each step it forwards
+//! the program's stdout and stderr as frames and ends with a result frame:
+//! how the program ended, its CPU time, the sandbox's memory peak and the
+//! OOM kills seen by the memory cgroup. Then it exits, and the engine
+//! removes the container: one container, one execution. A request thus pays
+//! neither a container start nor an exec.
 //!
 //! The engine keeps its own timer and output cap; this runner's limits make
 //! the common case exact and cheap, they are not the last line of defence.
@@ -21,14 +24,17 @@
 //!
 //! The wire (all integers big-endian) is mirrored by the engine in
 //! src/sandbox/runner_protocol.rs:
-//! - request: `BDR1`, timeout_ms u64, output_cap u64, argc u32 and each
-//!   argument (u32 length + bytes), file count u32 and each file (u32 length
-//!   + name, u32 length + content), stdin (u32 length + bytes).
-//! - frames: `R`; `1`/`2` + u32 length + bytes (stdout/stderr); `F` + u32
-//!   length + message (the runner could not run the program); `X` + kind u8
-//!   (0 exited, 1 killed by a signal) + code or signal i32 + flags u8 (1 timed
-//!   out, 2 output cap reached, 4 stdout cut, 8 stderr cut) + wall_us u64 + cpu_us u64 + memory_peak u64 +
-//!   oom_kills u64, where u64::MAX means unknown.
+//! - request: `BDR2`, file count u32 and each file (u32 length + name, u32
+//!   length + content), step count u32 and each step: timeout_ms u64,
+//!   output_cap u64, argc u32 and each argument (u32 length + bytes), stdin
+//!   (u32 length + bytes).
+//! - frames: `R`; then per step `1`/`2` + u32 length + bytes (stdout/stderr)
+//!   and `X` + kind u8 (0 exited, 1 killed by a signal) + code or signal i32
+//!   + flags u8 (1 timed out, 2 output cap reached, 4 stdout cut, 8 stderr
+//!   cut) + wall_us u64 + cpu_us u64 + memory_peak u64 + oom_kills u64, where
+//!   u64::MAX means unknown (the memory peak of a later step is known only
+//!   where it passed the earlier steps'); `F` + u32 length + message ends it
+//!   all when the runner cannot run a step.
 //!
 //! Only std: this file is compiled with Debian's rustc inside the image.
 
@@ -45,7 +51,8 @@ use std::time::{Duration, Instant};
 
 const SANDBOX_DIR: &str = "/sandbox";
 const CODE_DIR: &str = "/sandbox/code";
-const MAGIC: &[u8; 4] = b"BDR1";
+const SCRATCH_DIR: &str = "/tmp";
+const MAGIC: &[u8; 4] = b"BDR2";
 const UNKNOWN: u64 = u64::MAX;
 const CHUNK: usize = 32 * 1024;
 /// Bounds on a request, so a corrupt one fails fast instead of allocating.
@@ -71,10 +78,15 @@ extern "C" {
 }
 
 struct Request {
+    files: Vec<(String, Vec<u8>)>,
+    steps: Vec<Step>,
+}
+
+/// One program to run to its end: a compile step or the run.
+struct Step {
     timeout: Duration,
     output_cap: u64,
     argv: Vec<String>,
-    files: Vec<(String, Vec<u8>)>,
     stdin: Vec<u8>,
 }
 
@@ -128,12 +140,28 @@ fn main() {
     if let Err(error) = write_files(&request.files) {
         return fault(&mut out, &format!("cannot write the code: {error}"));
     }
-    if let Err(error) = run(&mut out, request) {
-        fault(&mut out, &error);
+    if request.steps.is_empty() {
+        return fault(&mut out, "no step to run");
+    }
+    let last = request.steps.len() - 1;
+    let mut peak_so_far = None;
+    for (index, step) in request.steps.into_iter().enumerate() {
+        if index == last {
+            if let Err(error) = prepare_last_step() {
+                return fault(&mut out, &format!("cannot seal the code: {error}"));
+            }
+        }
+        match run(&mut out, step, &mut peak_so_far) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => return fault(&mut out, &error),
+        }
     }
 }
 
-fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
+/// Runs one step to its end and sends its result; whether it succeeded
+/// (exited 0 within its limits), so that the next one may run.
+fn run(out: &mut io::Stdout, request: Step, peak_so_far: &mut Option<u64>) -> Result<bool, String> {
     let (program, args) = match request.argv.split_first() {
         Some(split) => split,
         None => return Err("no command to run".into()),
@@ -245,6 +273,16 @@ fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
         (1u8, wait_status & 0x7f)
     };
     let flags = u8::from(timed_out) | (u8::from(capped) << 1) | cut;
+    let succeeded = kind == 0 && value == 0 && !timed_out && !capped;
+    // The cgroup's peak is the container's: a later step's own peak is
+    // known only where it went past the earlier steps'.
+    let peak = memory_peak();
+    let step_peak = match (peak, *peak_so_far) {
+        (Some(now), Some(before)) if now <= before => UNKNOWN,
+        (Some(now), _) => now,
+        (None, _) => UNKNOWN,
+    };
+    *peak_so_far = peak;
     let cpu = match (cpu_before, cpu_usage_us()) {
         (Some(before), Some(after)) => after.saturating_sub(before),
         _ => UNKNOWN,
@@ -256,15 +294,11 @@ fn run(out: &mut io::Stdout, request: Request) -> Result<(), String> {
     let mut result = vec![kind];
     result.extend_from_slice(&value.to_be_bytes());
     result.push(flags);
-    for figure in [
-        wall.as_micros() as u64,
-        cpu,
-        memory_peak().unwrap_or(UNKNOWN),
-        ooms,
-    ] {
+    for figure in [wall.as_micros() as u64, cpu, step_peak, ooms] {
         result.extend_from_slice(&figure.to_be_bytes());
     }
-    frame(out, b'X', &result).map_err(|error| error.to_string())
+    frame(out, b'X', &result).map_err(|error| error.to_string())?;
+    Ok(succeeded)
 }
 
 /// Looks up every entry under `dir` (metadata only), within the budget,
@@ -309,7 +343,10 @@ fn feeder(bytes: Vec<u8>) -> Result<Sender<ChildStdin>, String> {
 
 /// A thread that reads one stream of the program into events, once it gets
 /// the pipe, until it closes.
-fn forwarder<R: Read + Send + 'static>(tag: u8, events: Sender<Event>) -> Result<Sender<R>, String> {
+fn forwarder<R: Read + Send + 'static>(
+    tag: u8,
+    events: Sender<Event>,
+) -> Result<Sender<R>, String> {
     let (slot, pipe) = mpsc::channel::<R>();
     start_thread(move || {
         let mut stream = match pipe.recv() {
@@ -321,7 +358,10 @@ fn forwarder<R: Read + Send + 'static>(tag: u8, events: Sender<Event>) -> Result
             match stream.read(&mut buffer) {
                 Ok(0) | Err(_) => break,
                 Ok(read) => {
-                    if events.send(Event::Output(tag, buffer[..read].to_vec())).is_err() {
+                    if events
+                        .send(Event::Output(tag, buffer[..read].to_vec()))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -392,14 +432,10 @@ fn read_request(input: &mut impl Read) -> io::Result<Request> {
     let mut magic = [0u8; 4];
     input.read_exact(&mut magic)?;
     if &magic != MAGIC {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "not a BDR1 request"));
-    }
-    let timeout = Duration::from_millis(read_u64(input)?);
-    let output_cap = read_u64(input)?;
-    let argc = read_count(input)?;
-    let mut argv = Vec::new();
-    for _ in 0..argc {
-        argv.push(read_string(input)?);
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a BDR2 request",
+        ));
     }
     let count = read_count(input)?;
     let mut files = Vec::new();
@@ -407,14 +443,25 @@ fn read_request(input: &mut impl Read) -> io::Result<Request> {
         let name = read_string(input)?;
         files.push((name, read_bytes(input)?));
     }
-    let stdin = read_bytes(input)?;
-    Ok(Request {
-        timeout,
-        output_cap,
-        argv,
-        files,
-        stdin,
-    })
+    let count = read_count(input)?;
+    let mut steps = Vec::new();
+    for _ in 0..count {
+        let timeout = Duration::from_millis(read_u64(input)?);
+        let output_cap = read_u64(input)?;
+        let argc = read_count(input)?;
+        let mut argv = Vec::new();
+        for _ in 0..argc {
+            argv.push(read_string(input)?);
+        }
+        let stdin = read_bytes(input)?;
+        steps.push(Step {
+            timeout,
+            output_cap,
+            argv,
+            stdin,
+        });
+    }
+    Ok(Request { files, steps })
 }
 
 fn read_u64(input: &mut impl Read) -> io::Result<u64> {
@@ -473,21 +520,43 @@ fn write_files(files: &[(String, Vec<u8>)]) -> io::Result<()> {
         }
         fs::write(&path, content)?;
     }
+    Ok(())
+}
+
+/// Before the last step (the run): what a compile step left in the scratch
+/// area goes, as a fresh sandbox's run starts with an empty one, and the
+/// code becomes read-only.
+fn prepare_last_step() -> io::Result<()> {
+    // Best effort: what cannot be removed is the program's own, made by its
+    // own compile step, and only takes its room.
+    for entry in fs::read_dir(SCRATCH_DIR)?.flatten() {
+        let path = entry.path();
+        let _ = match fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => fs::remove_dir_all(&path),
+            _ => fs::remove_file(&path),
+        };
+    }
     seal(Path::new(CODE_DIR))?;
     fs::set_permissions(SANDBOX_DIR, fs::Permissions::from_mode(0o555))
 }
 
-/// Makes the code read-only: files 0444, folders 0555. The program is their
-/// owner and could undo it; this keeps a warm sandbox's behaviour that of a
-/// fresh one (whose code volume is mounted read-only) for every program
-/// that does not try.
+/// Makes the code read-only: files 0444 (0555 if executable: a compiled
+/// program), folders 0555. The program is their owner and could undo it;
+/// this keeps a warm sandbox's behaviour that of a fresh one (whose code
+/// volume is mounted read-only) for every program that does not try.
 fn seal(dir: &Path) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_dir() {
+        let metadata = fs::symlink_metadata(entry.path())?;
+        if metadata.is_dir() {
             seal(&entry.path())?;
-        } else {
-            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o444))?;
+        } else if metadata.is_file() {
+            let mode = if metadata.permissions().mode() & 0o111 != 0 {
+                0o555
+            } else {
+                0o444
+            };
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode))?;
         }
     }
     fs::set_permissions(dir, fs::Permissions::from_mode(0o555))
@@ -503,9 +572,12 @@ fn cpu_usage_us() -> Option<u64> {
 
 /// The most memory the sandbox's cgroup held (cgroup v1 or v2).
 fn memory_peak() -> Option<u64> {
-    ["/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"]
-        .iter()
-        .find_map(|path| fs::read_to_string(path).ok()?.trim().parse().ok())
+    [
+        "/sys/fs/cgroup/memory/memory.max_usage_in_bytes",
+        "/sys/fs/cgroup/memory.peak",
+    ]
+    .iter()
+    .find_map(|path| fs::read_to_string(path).ok()?.trim().parse().ok())
 }
 
 /// OOM kills counted by the sandbox's memory cgroup (cgroup v1 or v2).

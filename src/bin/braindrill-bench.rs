@@ -43,7 +43,7 @@ use bollard::query_parameters::{
 use bollard::{ClientVersion, Docker};
 use braindrill::configuration::Settings;
 use braindrill::sandbox::container_spec::ContainerSpec;
-use braindrill::sandbox::engine::{self, NODE_LABEL};
+use braindrill::sandbox::engine;
 use braindrill::sandbox::{
     DockerSandbox, Language, Limits, Sandbox, SourceFile, Status, Submission, sweeper,
 };
@@ -252,24 +252,10 @@ async fn sweep(docker: &Docker) -> anyhow::Result<()> {
 /// (Ctrl-C, the time bound) may still be creating or removing its container
 /// and volume, so this sweeps again until nothing is left, for a few seconds.
 async fn sweep_node(docker: &Docker, node: &str) -> anyhow::Result<()> {
-    let filters = engine::with_labels(vec![format!("{NODE_LABEL}={node}")]);
-    let mut left = 0;
-    for attempt in 0..SWEEP_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(SWEEP_PAUSE).await;
-        }
-        sweeper::sweep(docker, Some(node))
-            .await
-            .with_context(|| format!("cannot remove the direct sandbox's leftovers ({node})"))?;
-        let found = engine::list_objects(docker, filters.clone())
-            .await
-            .context("cannot list the direct sandbox's containers and volumes")?;
-        left = found.containers.len() + found.volumes.len();
-        if left == 0 {
-            return Ok(());
-        }
-    }
-    bail!("{left} containers or volumes labelled {NODE_LABEL}={node} could not be removed")
+    sweeper::sweep_until_gone(docker, node, SWEEP_ATTEMPTS, SWEEP_PAUSE)
+        .await
+        .with_context(|| format!("cannot remove the direct sandbox's leftovers ({node})"))?;
+    Ok(())
 }
 
 async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<()> {

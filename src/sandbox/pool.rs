@@ -4,19 +4,20 @@
 //! A warm container runs `braindrill-runner` (images/runtime/runner.rs) as
 //! its PID 1, with the same hardened configuration as a cold container but
 //! no code volume. The pool stays attached to it from birth: an execution
-//! is one request written to the runner's stdin (the files, the command, the
-//! program's stdin) and frames read back (the output, then a result with the
-//! exit status, CPU time, memory peak and the memory cgroup's OOM kills, see
-//! [`runner_protocol`](super::runner_protocol)). So a request pays neither a
-//! container start, nor an exec, nor an upload.
+//! is one request written to the runner's stdin (the files, and the steps:
+//! the compile command where the language has one, then the run command and
+//! the program's stdin) and frames read back (per step the output, then a
+//! result with the exit status, CPU time, memory peak and the memory
+//! cgroup's OOM kills, see [`runner_protocol`](super::runner_protocol)). So
+//! a request pays neither a container start, nor an exec, nor an upload; a
+//! compiled language's two steps share the one container.
 //!
-//! Only languages without a compile step are served this way. A request that
-//! finds no warm container of its key starts a runner container of its own
-//! on the spot (a cold start, but without a volume or an upload, and with
-//! the same measured results); languages with a compile step take the
-//! volume path of [`DockerSandbox`]. The engine keeps its own timer (the
-//! runner's plus a grace) and output cap, and removes the container after
-//! its one execution whatever happened.
+//! A request that finds no warm container of its key starts a runner
+//! container of its own on the spot (a cold start, but without a volume or
+//! an upload, and with the same measured results); only if even that fails
+//! does it take the volume path of [`DockerSandbox`]. The engine keeps its
+//! own timer (each step's limit plus a grace) and output cap, and removes
+//! the container after its one execution whatever happened.
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
@@ -39,7 +40,7 @@ use super::engine;
 use super::execution::{
     Collector, Flow, LATE_SWEEPS, attach, explain_create_error, remove_container,
 };
-use super::runner_protocol::{Ending, Frame, FrameDecoder, RunRequest, RunResult};
+use super::runner_protocol::{Ending, Frame, FrameDecoder, RunRequest, RunResult, RunStep};
 use super::{DockerSandbox, Language, Limits, Outcome, Sandbox, Status, StepOutcome, Submission};
 
 /// Names of warm containers: this, then a random id.
@@ -146,8 +147,8 @@ pub struct PooledSandbox {
 }
 
 impl PooledSandbox {
-    /// A pool for the given languages (those with a compile step are left
-    /// out). Call [`PooledSandbox::start_refilling`] to fill it.
+    /// A pool for the given languages. Call
+    /// [`PooledSandbox::start_refilling`] to fill it.
     pub fn new(
         cold: DockerSandbox,
         node: impl Into<String>,
@@ -155,10 +156,7 @@ impl PooledSandbox {
         settings: PoolSettings,
     ) -> PooledSandbox {
         let mut templates: Vec<(PoolKey, Language)> = Vec::new();
-        for language in languages
-            .iter()
-            .filter(|language| language.compile.is_none())
-        {
+        for language in languages {
             let key = PoolKey::of(language, &language.limits);
             match templates.iter_mut().find(|(held, _)| *held == key) {
                 // One container serves every language of its key: it warms
@@ -450,9 +448,6 @@ impl PooledSandbox {
     async fn run(&self, submission: Submission) -> Outcome {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let _in_flight = InFlight(self);
-        if submission.language.compile.is_some() {
-            return self.cold.execute(submission).await;
-        }
         let key = PoolKey::of(&submission.language, &submission.limits);
         // Whatever happens below (a cancelled request included), the
         // container serves this one execution and is removed.
@@ -492,13 +487,27 @@ impl PooledSandbox {
         };
         let id = submission.execution_id.clone();
         let outcome = match self.run_in(warm, &submission).await {
-            Ok(run) => Outcome {
-                execution_id: id.clone(),
-                status: run.status,
-                compile: None,
-                run: Some(run),
-                error: None,
-            },
+            Ok(mut steps) => {
+                // The runner (and so the steps here) stopped at the first
+                // step that failed.
+                let run = match submission.language.compile {
+                    Some(_) if steps.len() < 2 => None,
+                    _ => steps.pop(),
+                };
+                let compile = steps.pop();
+                let status = match (&compile, &run) {
+                    (_, Some(run)) => run.status,
+                    (Some(_), None) => Status::CompileError,
+                    (None, None) => Status::InternalError,
+                };
+                Outcome {
+                    execution_id: id.clone(),
+                    status,
+                    compile,
+                    run,
+                    error: None,
+                }
+            }
             Err(error) => {
                 tracing::warn!(execution_id = %id, error = format!("{error:#}"), "pooled execution failed in the engine");
                 Outcome::internal_error(&id, format!("{error:#}"))
@@ -508,25 +517,43 @@ impl PooledSandbox {
         outcome
     }
 
-    async fn run_in(&self, warm: Warm, submission: &Submission) -> anyhow::Result<StepOutcome> {
+    /// Runs the submission's steps in the warm container; their outcomes,
+    /// up to the first that failed.
+    async fn run_in(
+        &self,
+        warm: Warm,
+        submission: &Submission,
+    ) -> anyhow::Result<Vec<StepOutcome>> {
         let Warm {
             name,
             mut output,
             mut input,
             ..
         } = warm;
-        let mut argv = submission.language.run.clone();
-        argv.extend(submission.args.iter().cloned());
-        let request = RunRequest {
-            timeout: submission.limits.timeout,
-            output_cap: submission.limits.output_bytes,
-            argv: &argv,
-            files: &submission.files,
+        let limits = &submission.limits;
+        let mut run_argv = submission.language.run.clone();
+        run_argv.extend(submission.args.iter().cloned());
+        let mut steps = Vec::with_capacity(2);
+        if let Some(compile) = &submission.language.compile {
+            steps.push(RunStep {
+                timeout: limits.compile_timeout,
+                output_cap: limits.output_bytes,
+                argv: compile,
+                stdin: b"",
+            });
+        }
+        steps.push(RunStep {
+            timeout: limits.timeout,
+            output_cap: limits.output_bytes,
+            argv: &run_argv,
             stdin: submission.stdin.as_bytes(),
+        });
+        let request = RunRequest {
+            files: &submission.files,
+            steps: &steps,
         }
         .encode()?;
-        let started = Instant::now();
-        // The runner reads the whole request before it starts the program,
+        // The runner reads the whole request before it starts a program,
         // so this write cannot stall on a program that does not read.
         input
             .write_all(&request)
@@ -537,71 +564,43 @@ impl PooledSandbox {
             .await
             .context("cannot send the execution to a warm sandbox")?;
 
-        let mut collector = Collector::new(submission.limits.output_bytes);
-        let mut decoder = FrameDecoder::default();
-        let mut runner_said = Vec::new();
-        let ended = tokio::time::timeout(submission.limits.timeout + RUNNER_GRACE, async {
-            while let Some(chunk) = output.next().await {
-                let message = match chunk.context("lost a warm sandbox's output")? {
-                    LogOutput::StdOut { message } => message,
-                    LogOutput::StdErr { message } => {
-                        runner_said.extend_from_slice(&message);
-                        continue;
-                    }
-                    _ => continue,
-                };
-                decoder.push(&message);
-                while let Some(frame) = decoder.next_frame()? {
-                    let flow = match frame {
-                        Frame::Stdout(bytes) => collector.push(LogOutput::StdOut {
-                            message: bytes.into(),
-                        }),
-                        Frame::Stderr(bytes) => collector.push(LogOutput::StdErr {
-                            message: bytes.into(),
-                        }),
-                        Frame::Result(result) => return Ok(Some(result)),
-                        Frame::Fault(message) => {
-                            anyhow::bail!(
-                                "the sandbox's runner could not run the program: {message}"
-                            )
-                        }
-                        Frame::Ready => Flow::Continue,
-                    };
-                    // The runner cuts at the same cap; this is the engine's
-                    // own guard should it not.
-                    if flow == Flow::OverCap {
-                        return Ok(None);
-                    }
-                }
-            }
-            anyhow::bail!(
-                "a warm sandbox ended without a result{}",
-                if runner_said.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", String::from_utf8_lossy(&runner_said).trim())
-                }
+        let mut wire = RunnerWire::default();
+        let mut outcomes = Vec::with_capacity(steps.len());
+        let mut engine_killed = false;
+        for step in &steps {
+            let mut collector = Collector::new(limits.output_bytes);
+            let started = Instant::now();
+            let ended = tokio::time::timeout(
+                step.timeout + RUNNER_GRACE,
+                wire.next_result(&mut output, &mut collector),
             )
-        })
-        .await;
-        let elapsed = started.elapsed();
+            .await;
+            let outcome = match ended {
+                Ok(Ok(Some(result))) => step_outcome(&result, collector),
+                Ok(Ok(None)) => {
+                    engine_killed = true;
+                    killed_by_engine(Status::OutputLimit, collector, started.elapsed())
+                }
+                Ok(Err(error)) => return Err(error),
+                Err(_elapsed) => {
+                    engine_killed = true;
+                    killed_by_engine(Status::Timeout, collector, started.elapsed())
+                }
+            };
+            let succeeded = outcome.status == Status::Ok;
+            outcomes.push(outcome);
+            if !succeeded {
+                break;
+            }
+        }
         // Drop the attach before killing: a held, unread attach stream makes
         // a kill wait for the client timeout.
         drop(output);
         drop(input);
-        let result = match ended {
-            Ok(Ok(Some(result))) => result,
-            Ok(Ok(None)) => {
-                self.kill(&name).await;
-                return Ok(killed_by_engine(Status::OutputLimit, collector, elapsed));
-            }
-            Ok(Err(error)) => return Err(error),
-            Err(_elapsed) => {
-                self.kill(&name).await;
-                return Ok(killed_by_engine(Status::Timeout, collector, elapsed));
-            }
-        };
-        Ok(step_outcome(&result, collector))
+        if engine_killed {
+            self.kill(&name).await;
+        }
+        Ok(outcomes)
     }
 
     async fn kill(&self, name: &str) {
@@ -614,6 +613,63 @@ impl PooledSandbox {
                 }),
             )
             .await;
+    }
+}
+
+/// The engine's end of a runner's frames, kept across the steps: a chunk
+/// may hold the end of one step and the start of the next.
+#[derive(Default)]
+struct RunnerWire {
+    decoder: FrameDecoder,
+    /// What the runner itself wrote on stderr (only ever a crash message).
+    runner_said: Vec<u8>,
+}
+
+impl RunnerWire {
+    /// Reads up to the current step's result, its output into `collector`;
+    /// `None` if the engine's own output cap was reached first.
+    async fn next_result(
+        &mut self,
+        output: &mut Output,
+        collector: &mut Collector,
+    ) -> anyhow::Result<Option<RunResult>> {
+        loop {
+            while let Some(frame) = self.decoder.next_frame()? {
+                let flow = match frame {
+                    Frame::Stdout(bytes) => collector.push(LogOutput::StdOut {
+                        message: bytes.into(),
+                    }),
+                    Frame::Stderr(bytes) => collector.push(LogOutput::StdErr {
+                        message: bytes.into(),
+                    }),
+                    Frame::Result(result) => return Ok(Some(result)),
+                    Frame::Fault(message) => {
+                        anyhow::bail!("the sandbox's runner could not run the program: {message}")
+                    }
+                    Frame::Ready => Flow::Continue,
+                };
+                // The runner cuts at the same cap; this is the engine's own
+                // guard should it not.
+                if flow == Flow::OverCap {
+                    return Ok(None);
+                }
+            }
+            match output.next().await {
+                Some(chunk) => match chunk.context("lost a warm sandbox's output")? {
+                    LogOutput::StdOut { message } => self.decoder.push(&message),
+                    LogOutput::StdErr { message } => self.runner_said.extend_from_slice(&message),
+                    _ => {}
+                },
+                None => anyhow::bail!(
+                    "a warm sandbox ended without a result{}",
+                    if self.runner_said.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", String::from_utf8_lossy(&self.runner_said).trim())
+                    }
+                ),
+            }
+        }
     }
 }
 

@@ -3,15 +3,16 @@
 //! in images/runtime/runner.rs; the two must agree).
 //!
 //! The engine writes one request on the container's stdin and reads frames
-//! from its stdout: a ready mark, the program's output chunks, then exactly
-//! one result or fault. Everything here is pure (bytes in, values out), so it
+//! from its stdout: a ready mark, then per step (a compile step, the run) the
+//! program's output chunks and one result, each step only while the ones
+//! before it succeeded; a fault ends it all. Everything here is pure (bytes in, values out), so it
 //! is tested without Docker.
 
 use std::time::Duration;
 
 use super::SourceFile;
 
-const MAGIC: &[u8; 4] = b"BDR1";
+const MAGIC: &[u8; 4] = b"BDR2";
 /// Marks an unknown figure in a result.
 const UNKNOWN: u64 = u64::MAX;
 /// Length of a result frame's body.
@@ -19,33 +20,42 @@ const RESULT_LEN: usize = 1 + 4 + 1 + 8 * 4;
 /// A frame longer than this is not the runner's (it sends 32 KiB chunks).
 const MAX_FRAME: usize = 1024 * 1024;
 
-/// One execution for the runner.
+/// One execution for the runner: the files, and the steps to run on them.
 pub struct RunRequest<'a> {
+    pub files: &'a [SourceFile],
+    pub steps: &'a [RunStep<'a>],
+}
+
+/// One program the runner runs to its end, under its own time limit and
+/// output cap.
+pub struct RunStep<'a> {
     pub timeout: Duration,
     pub output_cap: usize,
     pub argv: &'a [String],
-    pub files: &'a [SourceFile],
     pub stdin: &'a [u8],
 }
 
 impl RunRequest<'_> {
     /// The request's bytes; fails only on a part too large for the wire.
     pub fn encode(&self) -> anyhow::Result<Vec<u8>> {
-        let mut bytes = Vec::with_capacity(64 + self.stdin.len());
+        let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(MAGIC);
-        let timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
-        bytes.extend_from_slice(&timeout_ms.to_be_bytes());
-        bytes.extend_from_slice(&(self.output_cap as u64).to_be_bytes());
-        put_len(&mut bytes, self.argv.len())?;
-        for argument in self.argv {
-            put_bytes(&mut bytes, argument.as_bytes())?;
-        }
         put_len(&mut bytes, self.files.len())?;
         for file in self.files {
             put_bytes(&mut bytes, file.name.as_bytes())?;
             put_bytes(&mut bytes, file.content.as_bytes())?;
         }
-        put_bytes(&mut bytes, self.stdin)?;
+        put_len(&mut bytes, self.steps.len())?;
+        for step in self.steps {
+            let timeout_ms = u64::try_from(step.timeout.as_millis()).unwrap_or(u64::MAX);
+            bytes.extend_from_slice(&timeout_ms.to_be_bytes());
+            bytes.extend_from_slice(&(step.output_cap as u64).to_be_bytes());
+            put_len(&mut bytes, step.argv.len())?;
+            for argument in step.argv {
+                put_bytes(&mut bytes, argument.as_bytes())?;
+            }
+            put_bytes(&mut bytes, step.stdin)?;
+        }
         Ok(bytes)
     }
 }
@@ -69,7 +79,7 @@ pub enum Ending {
     Signaled(i32),
 }
 
-/// The runner's result frame.
+/// The runner's result frame, one per step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunResult {
     pub ending: Ending,
@@ -82,7 +92,8 @@ pub struct RunResult {
     pub stderr_cut: bool,
     pub wall_time: Duration,
     pub cpu_time: Option<Duration>,
-    /// The sandbox's peak memory (its cgroup's, runner included).
+    /// The sandbox's peak memory (its cgroup's, runner included); for a
+    /// later step, only where it passed the earlier steps' peak.
     pub memory_peak_bytes: Option<u64>,
     pub oom_kills: Option<u64>,
 }
@@ -238,31 +249,49 @@ mod tests {
 
     #[test]
     fn encodes_a_request_in_the_runners_order() {
-        let argv = vec!["python3".to_string(), "main.py".to_string()];
+        let compile = vec!["cc".to_string(), "main.c".to_string()];
+        let run = vec!["./a".to_string()];
         let files = vec![SourceFile {
-            name: "main.py".into(),
-            content: "print(1)".into(),
+            name: "main.c".into(),
+            content: "int x;".into(),
         }];
+        let steps = [
+            RunStep {
+                timeout: Duration::from_millis(10_000),
+                output_cap: 10,
+                argv: &compile,
+                stdin: b"",
+            },
+            RunStep {
+                timeout: Duration::from_millis(3000),
+                output_cap: 10,
+                argv: &run,
+                stdin: b"in",
+            },
+        ];
         let bytes = RunRequest {
-            timeout: Duration::from_millis(3000),
-            output_cap: 10,
-            argv: &argv,
             files: &files,
-            stdin: b"in",
+            steps: &steps,
         }
         .encode()
         .unwrap_or_default();
-        let mut expected = b"BDR1".to_vec();
+        let mut expected = b"BDR2".to_vec();
+        expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 6]);
+        expected.extend_from_slice(b"main.c");
+        expected.extend_from_slice(&[0, 0, 0, 6]);
+        expected.extend_from_slice(b"int x;");
+        expected.extend_from_slice(&[0, 0, 0, 2]);
+        expected.extend_from_slice(&10_000u64.to_be_bytes());
+        expected.extend_from_slice(&10u64.to_be_bytes());
+        expected.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 2]);
+        expected.extend_from_slice(b"cc");
+        expected.extend_from_slice(&[0, 0, 0, 6]);
+        expected.extend_from_slice(b"main.c");
+        expected.extend_from_slice(&[0, 0, 0, 0]);
         expected.extend_from_slice(&3000u64.to_be_bytes());
         expected.extend_from_slice(&10u64.to_be_bytes());
-        expected.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 7]);
-        expected.extend_from_slice(b"python3");
-        expected.extend_from_slice(&[0, 0, 0, 7]);
-        expected.extend_from_slice(b"main.py");
-        expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 7]);
-        expected.extend_from_slice(b"main.py");
-        expected.extend_from_slice(&[0, 0, 0, 8]);
-        expected.extend_from_slice(b"print(1)");
+        expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 3]);
+        expected.extend_from_slice(b"./a");
         expected.extend_from_slice(&[0, 0, 0, 2]);
         expected.extend_from_slice(b"in");
         assert_eq!(bytes, expected);

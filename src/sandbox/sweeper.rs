@@ -29,6 +29,40 @@ pub async fn sweep(docker: &Docker, node: Option<&str>) -> anyhow::Result<Swept>
     sweep_labelled(docker, label_filters).await
 }
 
+/// Like [`sweep`] for one node, again and again until nothing of the node
+/// is left or `attempts` sweeps `pause` apart have passed; then what is
+/// left, if anything, is an error. For a node whose own sandboxes nothing
+/// creates any more (an earlier run of it, a finished benchmark): a
+/// container that was being created or started when its creator died may
+/// refuse its removal for a moment.
+pub async fn sweep_until_gone(
+    docker: &Docker,
+    node: &str,
+    attempts: usize,
+    pause: Duration,
+) -> anyhow::Result<Swept> {
+    let filters = engine::with_labels(vec![
+        format!("{ENGINE_LABEL}={ENGINE_NAME}"),
+        format!("{NODE_LABEL}={node}"),
+    ]);
+    let mut swept = Swept::default();
+    let mut left = 0;
+    for attempt in 0..attempts.max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(pause).await;
+        }
+        let this = sweep(docker, Some(node)).await?;
+        swept.containers += this.containers;
+        swept.volumes += this.volumes;
+        let found = engine::list_objects(docker, filters.clone()).await?;
+        left = found.containers.len() + found.volumes.len();
+        if left == 0 {
+            return Ok(swept);
+        }
+    }
+    anyhow::bail!("{left} containers or volumes of node {node} could not be removed")
+}
+
 /// Removes every container and volume of one execution.
 pub async fn sweep_execution(docker: &Docker, execution_id: &str) -> anyhow::Result<Swept> {
     sweep_labelled(
