@@ -161,8 +161,8 @@ fn main() {
 
 /// Runs one step to its end and sends its result; whether it succeeded
 /// (exited 0 within its limits), so that the next one may run.
-fn run(out: &mut io::Stdout, request: Step, peak_so_far: &mut Option<u64>) -> Result<bool, String> {
-    let (program, args) = match request.argv.split_first() {
+fn run(out: &mut io::Stdout, step: Step, peak_so_far: &mut Option<u64>) -> Result<bool, String> {
+    let (program, args) = match step.argv.split_first() {
         Some(split) => split,
         None => return Err("no command to run".into()),
     };
@@ -170,7 +170,7 @@ fn run(out: &mut io::Stdout, request: Step, peak_so_far: &mut Option<u64>) -> Re
     // every pid of the sandbox at once (a fork bomb) must not keep the runner
     // from starting one.
     let (events, inbox) = mpsc::channel();
-    let stdin_slot = feeder(request.stdin)?;
+    let stdin_slot = feeder(step.stdin)?;
     let stdout_slot = forwarder(b'1', events.clone())?;
     let stderr_slot = forwarder(b'2', events.clone())?;
     let reaper_slot = reaper(events)?;
@@ -199,7 +199,7 @@ fn run(out: &mut io::Stdout, request: Step, peak_so_far: &mut Option<u64>) -> Re
         let _ = stderr_slot.send(stderr);
     }
 
-    let deadline = started + request.timeout;
+    let deadline = started + step.timeout;
     let mut status = None;
     let mut wall = Duration::ZERO;
     let mut open_streams = 2;
@@ -227,7 +227,7 @@ fn run(out: &mut io::Stdout, request: Step, peak_so_far: &mut Option<u64>) -> Re
                 if capped {
                     continue;
                 }
-                let room = request.output_cap.saturating_sub(forwarded);
+                let room = step.output_cap.saturating_sub(forwarded);
                 let keep = (bytes.len() as u64).min(room) as usize;
                 if keep > 0 {
                     frame(out, stream, &bytes[..keep]).map_err(|error| error.to_string())?;
