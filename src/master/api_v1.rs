@@ -143,7 +143,8 @@ pub struct ExecuteResponse {
     /// reads the container's cgroup), null from a fresh container.
     pub cpu_time_ms: Option<u64>,
     /// Peak memory of the sandbox (runner included); measured by warm
-    /// sandboxes, null from a fresh container.
+    /// sandboxes, null from a fresh container, and after a compile step
+    /// null unless the run went past the compiler's peak.
     pub memory_peak_bytes: Option<u64>,
     /// The compile step, for languages that have one.
     pub compile: Option<CompileResponse>,
