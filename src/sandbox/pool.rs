@@ -487,18 +487,17 @@ impl PooledSandbox {
         };
         let id = submission.execution_id.clone();
         let outcome = match self.run_in(warm, &submission).await {
+            // The runner (and so the steps here) stopped at the first step
+            // that failed: a compiled language's lone step is its compile.
             Ok(mut steps) => {
-                // The runner (and so the steps here) stopped at the first
-                // step that failed.
                 let run = match submission.language.compile {
                     Some(_) if steps.len() < 2 => None,
                     _ => steps.pop(),
                 };
                 let compile = steps.pop();
-                let status = match (&compile, &run) {
-                    (_, Some(run)) => run.status,
-                    (Some(_), None) => Status::CompileError,
-                    (None, None) => Status::InternalError,
+                let status = match &run {
+                    Some(run) => run.status,
+                    None => Status::CompileError,
                 };
                 Outcome {
                     execution_id: id.clone(),
