@@ -9,20 +9,64 @@ use std::time::{Duration, Instant};
 use braindrill::sandbox::{DockerSandbox, PoolSettings, PooledSandbox, Sandbox, Status, engine};
 use common::{Node, client, configured_languages, free_port, language, submit, wait_for_nodes};
 
-fn pool(node: &str, per_key: usize, max_total: usize) -> PooledSandbox {
-    let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
-    let cold = DockerSandbox::new(docker, node);
-    PooledSandbox::new(
-        cold,
-        node,
-        &configured_languages(),
-        PoolSettings {
-            per_key,
-            max_total,
-            max_idle: Duration::from_secs(300),
-            refill_below_in_flight: 1,
-        },
-    )
+/// A refilling pool of a node of its own. Dropped, a failed assertion
+/// included, it stops refilling and removes everything of its node.
+struct TestPool {
+    node: String,
+    pool: PooledSandbox,
+    refiller: tokio::task::JoinHandle<()>,
+}
+
+impl TestPool {
+    fn start(per_key: usize, max_total: usize) -> TestPool {
+        let node = format!("pool-test-{}", uuid::Uuid::new_v4());
+        let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
+        let cold = DockerSandbox::new(docker, &node);
+        let pool = PooledSandbox::new(
+            cold,
+            &node,
+            &configured_languages(),
+            PoolSettings {
+                per_key,
+                max_total,
+                max_idle: Duration::from_secs(300),
+                refill_below_in_flight: 1,
+            },
+        );
+        let refiller = pool.start_refilling();
+        TestPool {
+            node,
+            pool,
+            refiller,
+        }
+    }
+}
+
+impl std::ops::Deref for TestPool {
+    type Target = PooledSandbox;
+
+    fn deref(&self) -> &PooledSandbox {
+        &self.pool
+    }
+}
+
+impl Drop for TestPool {
+    fn drop(&mut self) {
+        self.refiller.abort();
+        // Drop cannot await, and the test's runtime may be unwinding: the
+        // sweep gets a runtime of its own.
+        let node = self.node.clone();
+        let swept = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| runtime.block_on(remove_all_of(&node)))
+        })
+        .join();
+        if !std::thread::panicking() {
+            assert!(matches!(swept, Ok(Ok(()))), "cannot sweep {}", self.node);
+        }
+    }
 }
 
 /// Waits until `count` warm sandboxes are held for the language.
@@ -79,9 +123,7 @@ async fn remove_all_of(node: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_warm_sandbox_serves_one_execution_only() {
-    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
-    let pool = pool(&node, 1, 1);
-    let refiller = pool.start_refilling();
+    let pool = TestPool::start(1, 1);
     let python = language("python");
 
     wait_for_warm(&pool, "python", 1).await;
@@ -124,18 +166,12 @@ async fn a_warm_sandbox_serves_one_execution_only() {
         !listing.contains("secret"),
         "the second execution saw the first's file: {listing}"
     );
-
-    refiller.abort();
-    remove_all_of(&node).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pool_never_exceeds_its_bound() {
-    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
-    // Three keys (python's, javascript's and java's limits) want two each;
-    // the bound is three.
-    let pool = pool(&node, 2, 3);
-    let refiller = pool.start_refilling();
+    // Six keys want two each; the bound is three.
+    let pool = TestPool::start(2, 3);
     wait_for_total(&pool, 3).await;
     let python = language("python");
     for round in 0..6 {
@@ -154,22 +190,18 @@ async fn the_pool_never_exceeds_its_bound() {
     wait_for_total(&pool, 3).await;
     assert!(pool.warm_count() <= 3);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while containers_of(&node).await > 3 {
+    while containers_of(&pool.node).await > 3 {
         assert!(
             Instant::now() < deadline,
             "more than 3 containers stay on the engine"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    refiller.abort();
-    remove_all_of(&node).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_hold_in_pooled_mode() {
-    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
-    let pool = pool(&node, 2, 2);
-    let refiller = pool.start_refilling();
+    let pool = TestPool::start(2, 2);
     let python = language("python");
     let cases = [
         ("x = bytearray(300 * 1024 * 1024)", Status::MemoryLimit),
@@ -208,8 +240,6 @@ async fn limits_hold_in_pooled_mode() {
     wait_for_warm(&pool, "python", 1).await;
     let outcome = pool.execute(with_input).await;
     assert_eq!(outcome.run.as_ref().expect("run").stdout, "['a'] typed\n");
-    refiller.abort();
-    remove_all_of(&node).await;
 }
 
 /// A standalone node with the warm pool on, once it holds warm sandboxes;
@@ -252,9 +282,7 @@ async fn no_warm_sandbox_survives_a_worker_shutdown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
-    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
-    let pool = pool(&node, 2, 2);
-    let refiller = pool.start_refilling();
+    let pool = TestPool::start(2, 2);
     let python = language("python");
     // (code, status, exit code, signal)
     let cases = [
@@ -332,8 +360,6 @@ async fn the_runner_reports_exact_endings_and_what_the_sandbox_used() {
         outcome.run.expect("run").stdout,
         "/sandbox/code\nread-only 13\n"
     );
-    refiller.abort();
-    remove_all_of(&node).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,10 +395,8 @@ async fn a_restarted_worker_removes_the_warm_sandboxes_of_its_crashed_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compiled_language_compiles_and_runs_in_one_warm_sandbox() {
-    let node = format!("pool-test-{}", uuid::Uuid::new_v4());
     // One of each key: C's is one of them.
-    let pool = pool(&node, 1, 6);
-    let refiller = pool.start_refilling();
+    let pool = TestPool::start(1, 6);
     let c = language("c");
     // The run finds its code read-only (as a fresh sandbox's) but its
     // binary executable, and the scratch area emptied of the compile's files.
@@ -422,6 +446,4 @@ int main(int argc, char **argv) {
         .await;
     assert_eq!(outcome.status, Status::RuntimeError, "{outcome:?}");
     assert_eq!(outcome.run.expect("a run step").exit_code, Some(3));
-    refiller.abort();
-    remove_all_of(&node).await;
 }

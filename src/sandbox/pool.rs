@@ -132,6 +132,12 @@ struct Shelves {
     paused: HashMap<PoolKey, Instant>,
 }
 
+impl Shelves {
+    fn is_paused(&self, key: &PoolKey, now: Instant) -> bool {
+        self.paused.get(key).is_some_and(|until| *until > now)
+    }
+}
+
 /// A [`Sandbox`] that serves from warm containers when it can.
 #[derive(Clone)]
 pub struct PooledSandbox {
@@ -279,11 +285,7 @@ impl PooledSandbox {
                             error = format!("{error:#}"),
                             "cannot start a warm sandbox; its requests take the cold path for now"
                         );
-                        if let Ok(mut shelves) = self.shelves.lock() {
-                            shelves
-                                .paused
-                                .insert(key, Instant::now() + FAILED_KEY_PAUSE);
-                        }
+                        self.pause(key);
                         failed = true;
                     }
                 }
@@ -307,7 +309,7 @@ impl PooledSandbox {
             let neediest = shelves
                 .templates
                 .iter()
-                .filter(|(key, _)| shelves.paused.get(key).is_none_or(|until| *until <= now))
+                .filter(|(key, _)| !shelves.is_paused(key, now))
                 .map(|(key, language)| {
                     let held = shelves.warm.get(key).map_or(0, VecDeque::len)
                         + planned.iter().filter(|(held, _)| held == key).count();
@@ -435,6 +437,21 @@ impl PooledSandbox {
         )
     }
 
+    /// Keeps the key from being tried for [`FAILED_KEY_PAUSE`].
+    fn pause(&self, key: PoolKey) {
+        if let Ok(mut shelves) = self.shelves.lock() {
+            shelves
+                .paused
+                .insert(key, Instant::now() + FAILED_KEY_PAUSE);
+        }
+    }
+
+    fn is_paused(&self, key: &PoolKey) -> bool {
+        self.shelves
+            .lock()
+            .is_ok_and(|shelves| shelves.is_paused(key, Instant::now()))
+    }
+
     fn take(&self, key: &PoolKey) -> Option<Warm> {
         let warm = self
             .shelves
@@ -457,6 +474,9 @@ impl PooledSandbox {
                 let guard = Retire::new(&self.docker, &warm.name, false);
                 (warm, guard)
             }
+            // A key whose runner containers fail to start (e.g. an image
+            // without the runner) takes the volume path without a try.
+            None if self.is_paused(&key) => return self.cold.execute(submission).await,
             // No warm one: start a runner container for this request alone
             // (no volume, no upload; the same measured, exact results), or
             // if even that fails, take the volume path.
@@ -479,6 +499,7 @@ impl PooledSandbox {
                             error = format!("{error:#}"),
                             "no runner container; taking the volume path"
                         );
+                        self.pause(key);
                         drop(guard);
                         return self.cold.execute(submission).await;
                     }
