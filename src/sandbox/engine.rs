@@ -1,13 +1,25 @@
 //! A thin handle on the Docker Engine: the connection (pinned to API 1.41,
-//! which this engine speaks; bollard defaults to a newer one) and the labels
-//! every object the sandbox creates carries, so that leftovers can be swept.
+//! which this engine speaks; bollard defaults to a newer one), the labels
+//! every object the sandbox creates carries, so that leftovers can be swept,
+//! and the calls the fresh run, the runner containers and the sweeper share
+//! (create, attach, kill, wait, remove), each with its error said once.
 
 use std::collections::HashMap;
+use std::pin::Pin;
+use std::time::Duration;
 
 use anyhow::Context;
+use bollard::container::LogOutput;
 use bollard::models::{ContainerSummary, Volume};
-use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
+use bollard::query_parameters::{
+    AttachContainerOptions, CreateContainerOptions, KillContainerOptions, ListContainersOptions,
+    ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
+};
 use bollard::{ClientVersion, Docker};
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWrite;
+
+use super::container_spec::ContainerSpec;
 
 /// Label on every container and volume braindrill creates.
 pub const ENGINE_LABEL: &str = "braindrill.engine";
@@ -92,4 +104,158 @@ pub async fn list_objects(
         containers,
         volumes,
     })
+}
+
+/// What a container writes on its stdout and stderr, frame by frame.
+pub type AttachedOutput =
+    Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+/// The container's stdin.
+pub type AttachedInput = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// Creates the container `name` as `spec` says. A missing image is said in
+/// words an operator can act on.
+pub async fn create_container(
+    docker: &Docker,
+    name: &str,
+    spec: &ContainerSpec<'_>,
+) -> anyhow::Result<()> {
+    docker
+        .create_container(
+            Some(CreateContainerOptions {
+                name: Some(name.to_string()),
+                ..Default::default()
+            }),
+            spec.to_create_body(),
+        )
+        .await
+        .map_err(|error| explain_create_error(error, spec.image))?;
+    Ok(())
+}
+
+/// The error of a create call, saying how to fix a missing image.
+pub fn explain_create_error(error: bollard::errors::Error, image: &str) -> anyhow::Error {
+    if is_not_found(&error) {
+        return anyhow::anyhow!(
+            "the image {image} is missing on this node's Docker engine; build it with images/build.sh"
+        );
+    }
+    anyhow::Error::new(error).context("cannot create the container")
+}
+
+/// Attaches to a created container's stdin, stdout and stderr, from now on
+/// (no logs: the log driver is `none`). Done before start, so no output is
+/// lost.
+pub async fn attach(
+    docker: &Docker,
+    name: &str,
+) -> anyhow::Result<(AttachedOutput, AttachedInput)> {
+    let attached = docker
+        .attach_container(
+            name,
+            Some(AttachContainerOptions {
+                stream: true,
+                stdin: true,
+                stdout: true,
+                stderr: true,
+                logs: false,
+                ..Default::default()
+            }),
+        )
+        .await
+        .context("cannot attach to the container")?;
+    Ok((attached.output, attached.input))
+}
+
+/// Sends SIGKILL. The container may already be gone; its removal follows
+/// anyway, so a failure is of no interest.
+pub async fn kill(docker: &Docker, name: &str) {
+    let _ = docker
+        .kill_container(
+            name,
+            Some(KillContainerOptions {
+                signal: "SIGKILL".into(),
+            }),
+        )
+        .await;
+}
+
+/// Waits up to `within` for the container to stop and returns its exit
+/// code. The engine reports a non-zero exit as an error of the wait call:
+/// it is mapped back.
+pub async fn wait_for_exit(docker: &Docker, name: &str, within: Duration) -> anyhow::Result<i64> {
+    let mut wait = docker.wait_container(name, None);
+    let waited = tokio::time::timeout(within, wait.next())
+        .await
+        .context("the container did not stop in time")?;
+    match waited {
+        Some(Ok(response)) => Ok(response.status_code),
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+        Some(Err(error)) => Err(anyhow::Error::new(error).context("cannot wait for the container")),
+        None => anyhow::bail!("the engine closed the wait for the container"),
+    }
+}
+
+/// Removes a container, running or not, with its anonymous volumes:
+/// `Ok(true)` if it removed it, `Ok(false)` if there was none of that name.
+pub async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<bool> {
+    let removed = docker
+        .remove_container(
+            name,
+            Some(RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            }),
+        )
+        .await;
+    gone(removed).with_context(|| format!("cannot remove the container {name}"))
+}
+
+/// Removes a volume: `Ok(true)` if it removed it, `Ok(false)` if there was
+/// none of that name.
+pub async fn remove_volume(docker: &Docker, name: &str) -> anyhow::Result<bool> {
+    let removed = docker
+        .remove_volume(name, Some(RemoveVolumeOptions { force: true }))
+        .await;
+    gone(removed).with_context(|| format!("cannot remove the volume {name}"))
+}
+
+/// Removes a container the sandbox is done with. A failure is logged, not
+/// returned: nothing waits on it, and the sweeper finds it by label later.
+pub async fn discard_container(docker: &Docker, name: &str) {
+    leave_to_the_sweeper(remove_container(docker, name).await);
+}
+
+/// Like [`discard_container`], for a volume.
+pub async fn discard_volume(docker: &Docker, name: &str) {
+    leave_to_the_sweeper(remove_volume(docker, name).await);
+}
+
+fn leave_to_the_sweeper(removal: anyhow::Result<bool>) {
+    if let Err(error) = removal {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "cannot remove a sandbox object; the sweeper will retry"
+        );
+    }
+}
+
+/// Whether the engine answered that the object does not exist.
+pub fn is_not_found(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// A removal's answer: done, nothing to do, or an error.
+fn gone(removed: Result<(), bollard::errors::Error>) -> Result<bool, bollard::errors::Error> {
+    match removed {
+        Ok(()) => Ok(true),
+        Err(error) if is_not_found(&error) => Ok(false),
+        Err(error) => Err(error),
+    }
 }

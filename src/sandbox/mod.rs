@@ -2,35 +2,53 @@
 //! what came of it. It knows nothing of actors, clusters or HTTP.
 //!
 //! Callers hold a [`Sandbox`]: give it a [`Submission`] (a language, the
-//! files, stdin, arguments, limits) and get back an [`Outcome`]. The only
-//! implementation today, [`DockerSandbox`], creates a fresh hardened
-//! container per step ([`container_spec`]), streams its output under a cap,
-//! enforces the time limit with its own timer, and removes everything it
-//! created on every path ([`execution`]). [`PooledSandbox`] serves from warm,
-//! single-use containers where it can and falls back to the cold path.
+//! files, stdin, arguments, limits) and get back an [`Outcome`]. Two
+//! implementations run code, and a third waits for the engine:
+//!
+//! - [`DockerSandbox`] ([`fresh_run`]): each step in a fresh container on
+//!   the execution's code volume.
+//! - [`PooledSandbox`] ([`pooled`]): each execution in a runner container
+//!   ([`runner_container`]) taken from the warm pool ([`warm_pool`]) or
+//!   started on demand, run by [`warm_run`]; the fresh run where no runner
+//!   container starts.
+//! - [`ConnectingSandbox`] ([`connecting`]): a [`DockerSandbox`] once the
+//!   engine's socket appears.
+//!
+//! Both runs build their containers from one hardened configuration
+//! ([`container_spec`]), talk to Docker through [`engine`], collect output
+//! under a cap with [`output`], classify into an [`Outcome`] ([`outcome`]),
+//! and remove everything they created on every path; what a crash leaves
+//! behind, [`sweeper`] finds by label. The runner's wire format is
+//! [`runner_protocol`]; the submission's rules are [`archive`], [`limits`]
+//! and [`language`].
 
 mod archive;
 mod connecting;
 pub mod container_spec;
 pub mod engine;
-mod execution;
+mod fresh_run;
 mod language;
 mod limits;
 mod outcome;
-mod pool;
+mod output;
+mod pooled;
+mod runner_container;
 mod runner_protocol;
 pub mod sweeper;
+mod warm_pool;
+mod warm_run;
 
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 pub use archive::{check_layout as check_file_layout, check_name as check_file_name};
 pub use connecting::ConnectingSandbox;
-pub use execution::DockerSandbox;
+pub use fresh_run::DockerSandbox;
 pub use language::Language;
 pub use limits::{Limits, MaxLimits};
 pub use outcome::{Outcome, Status, StepOutcome, signal_of};
-pub use pool::{PoolSettings, PooledSandbox};
+pub use pooled::PooledSandbox;
+pub use warm_pool::PoolSettings;
 
 /// One file of a submission, by its path relative to the code's folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,9 +8,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
 use bollard::models::ContainerSummaryStateEnum;
-use bollard::query_parameters::{RemoveContainerOptions, RemoveVolumeOptions};
 
 use super::engine::{self, ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
+
+/// When an execution is dropped mid-way, what it created is removed again
+/// after each of these pauses: a create call cut short is finished by the
+/// engine anyway, possibly after a first removal.
+pub(super) const LATE_SWEEPS: [Duration; 4] = [
+    Duration::ZERO,
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
 
 /// What a sweep removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -80,35 +89,16 @@ async fn sweep_labelled(docker: &Docker, label_filters: Vec<String>) -> anyhow::
     let mut swept = Swept::default();
     for container in found.containers {
         let Some(id) = container.id else { continue };
-        if remove_container(docker, &id).await.is_ok() {
+        if removed(engine::remove_container(docker, &id).await) {
             swept.containers += 1;
         }
     }
     for volume in found.volumes {
-        if remove_volume(docker, &volume.name).await.is_ok() {
+        if removed(engine::remove_volume(docker, &volume.name).await) {
             swept.volumes += 1;
         }
     }
     Ok(swept)
-}
-
-async fn remove_container(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
-    docker
-        .remove_container(
-            id,
-            Some(RemoveContainerOptions {
-                force: true,
-                v: true,
-                ..Default::default()
-            }),
-        )
-        .await
-}
-
-async fn remove_volume(docker: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
-    docker
-        .remove_volume(name, Some(RemoveVolumeOptions { force: true }))
-        .await
 }
 
 /// Containers older than this that are not running belong to no live
@@ -155,12 +145,9 @@ impl OrphanSweep {
                 age > FINISHED_ORPHAN_AGE
             };
             let Some(id) = container.id else { continue };
-            if orphan {
-                let removed = remove_container(docker, &id).await;
-                if removed.is_ok() {
-                    swept.containers += 1;
-                    continue;
-                }
+            if orphan && removed(engine::remove_container(docker, &id).await) {
+                swept.containers += 1;
+                continue;
             }
             if let Some(execution) = container
                 .labels
@@ -181,8 +168,7 @@ impl OrphanSweep {
                 continue;
             }
             if self.suspects.contains(&volume.name) {
-                let removed = remove_volume(docker, &volume.name).await;
-                if removed.is_ok() {
+                if removed(engine::remove_volume(docker, &volume.name).await) {
                     swept.volumes += 1;
                 }
             } else {
@@ -192,4 +178,10 @@ impl OrphanSweep {
         self.suspects = suspects;
         Ok(swept)
     }
+}
+
+/// Whether a removal removed something; a failure is counted out here and
+/// met again by the next sweep.
+fn removed(removal: anyhow::Result<bool>) -> bool {
+    matches!(removal, Ok(true))
 }

@@ -1,5 +1,9 @@
-//! One execution's lifecycle in Docker: volume, container(s), upload, attach,
-//! start, stream under a cap and a timer, classify, remove.
+//! The fresh run: one execution in containers of its own. Per step (the
+//! compile step where the language has one, then the run) a fresh hardened
+//! container on the execution's code volume: create, upload the code, attach,
+//! start, collect the output under the cap and the step's timer, classify,
+//! remove. [`warm_run`](super::warm_run) is its counterpart in a runner
+//! container that is already started.
 //!
 //! Ownership of what is created is explicit: a [`Leftovers`] guard names
 //! every container and the volume before they exist, and removes them on
@@ -11,29 +15,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bollard::Docker;
-use bollard::container::LogOutput;
-use bollard::query_parameters::{
-    AttachContainerOptions, CreateContainerOptions, KillContainerOptions, RemoveContainerOptions,
-    RemoveVolumeOptions, UploadToContainerOptions,
-};
+use bollard::query_parameters::UploadToContainerOptions;
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 
 use super::archive;
 use super::container_spec::{CODE_DIR, ContainerSpec};
 use super::engine;
-use super::sweeper;
+use super::output::{self, Collector, Ending};
+use super::sweeper::{self, LATE_SWEEPS};
 use super::{Outcome, Sandbox, Status, StepOutcome, Submission, signal_of};
-
-/// When an execution is dropped mid-way, its label is swept after each of
-/// these pauses.
-pub(super) const LATE_SWEEPS: [Duration; 4] = [
-    Duration::ZERO,
-    Duration::from_millis(250),
-    Duration::from_secs(1),
-    Duration::from_secs(3),
-];
 
 /// How long waiting for a container to exit may take once its output ended
 /// or it was killed.
@@ -149,16 +141,7 @@ impl DockerSandbox {
             labels: engine::labels(&self.node, &submission.execution_id),
         };
         leftovers.containers.push(name.clone());
-        docker
-            .create_container(
-                Some(CreateContainerOptions {
-                    name: Some(name.clone()),
-                    ..Default::default()
-                }),
-                spec.to_create_body(),
-            )
-            .await
-            .map_err(|error| explain_create_error(error, &submission.language.image))?;
+        engine::create_container(docker, &name, &spec).await?;
         if let Some(archive) = step.upload {
             docker
                 .upload_to_container(
@@ -172,11 +155,7 @@ impl DockerSandbox {
                 .await
                 .context("cannot upload the code into the container")?;
         }
-        let attached = attach(docker, &name)
-            .await
-            .context("cannot attach to the container")?;
-        let mut output = attached.output;
-        let mut input = attached.input;
+        let (mut output, mut input) = engine::attach(docker, &name).await?;
         docker
             .start_container(&name, None)
             .await
@@ -194,19 +173,10 @@ impl DockerSandbox {
         });
 
         let mut collector = Collector::new(submission.limits.output_bytes);
-        let ended = tokio::time::timeout(step.timeout, async {
-            while let Some(frame) = output.next().await {
-                match frame {
-                    Ok(frame) => {
-                        if collector.push(frame) == Flow::OverCap {
-                            return Ok(Ending::OverCap);
-                        }
-                    }
-                    Err(error) => return Err(error),
-                }
-            }
-            Ok(Ending::Exited)
-        })
+        let ended = tokio::time::timeout(
+            step.timeout,
+            output::collect_attached(&mut output, &mut collector),
+        )
         .await;
         let wall_time = started.elapsed();
         // Drop the attach stream before killing: a held, unread attach
@@ -223,17 +193,9 @@ impl DockerSandbox {
             Err(_elapsed) => Some(Status::Timeout),
         };
         if killed_for.is_some() {
-            // The container may already be gone; removal follows anyway.
-            let _ = docker
-                .kill_container(
-                    &name,
-                    Some(KillContainerOptions {
-                        signal: "SIGKILL".into(),
-                    }),
-                )
-                .await;
+            engine::kill(docker, &name).await;
         }
-        let exit_code = wait_for_exit(docker, &name).await?;
+        let exit_code = engine::wait_for_exit(docker, &name, EXIT_GRACE).await?;
         let state = docker
             .inspect_container(&name, None)
             .await
@@ -255,20 +217,11 @@ impl DockerSandbox {
         };
         let signal = signal_of(exit_code);
         leftovers.remove_container(&name).await;
-        let (stdout, stderr, stdout_truncated, stderr_truncated) = collector.finish();
-        Ok(StepOutcome {
-            status,
-            exit_code: Some(exit_code),
-            signal,
-            stdout,
-            stderr,
-            stdout_truncated,
-            stderr_truncated,
-            wall_time_ms: wall_time.as_millis() as u64,
-            // A fresh container's cgroup is gone before it could be read.
-            cpu_time_ms: None,
-            memory_peak_bytes: None,
-        })
+        // A fresh container's cgroup is gone before its CPU time or memory
+        // peak could be read.
+        Ok(collector
+            .finish()
+            .into_step(status, exit_code, signal, wall_time))
     }
 }
 
@@ -293,68 +246,6 @@ struct Step {
     timeout: Duration,
 }
 
-pub(super) enum Ending {
-    Exited,
-    OverCap,
-}
-
-#[derive(PartialEq, Eq)]
-pub(super) enum Flow {
-    Continue,
-    OverCap,
-}
-
-/// Keeps stdout and stderr apart, never more than the cap over both.
-pub(super) struct Collector {
-    remaining: usize,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    stdout_truncated: bool,
-    stderr_truncated: bool,
-}
-
-impl Collector {
-    pub(super) fn new(cap: usize) -> Collector {
-        Collector {
-            remaining: cap,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            stdout_truncated: false,
-            stderr_truncated: false,
-        }
-    }
-
-    pub(super) fn push(&mut self, frame: LogOutput) -> Flow {
-        let (buffer, truncated, bytes) = match frame {
-            LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                (&mut self.stdout, &mut self.stdout_truncated, message)
-            }
-            LogOutput::StdErr { message } => {
-                (&mut self.stderr, &mut self.stderr_truncated, message)
-            }
-            LogOutput::StdIn { .. } => return Flow::Continue,
-        };
-        if bytes.len() > self.remaining {
-            buffer.extend_from_slice(&bytes[..self.remaining]);
-            self.remaining = 0;
-            *truncated = true;
-            return Flow::OverCap;
-        }
-        buffer.extend_from_slice(&bytes);
-        self.remaining -= bytes.len();
-        Flow::Continue
-    }
-
-    pub(super) fn finish(self) -> (String, String, bool, bool) {
-        (
-            String::from_utf8_lossy(&self.stdout).into_owned(),
-            String::from_utf8_lossy(&self.stderr).into_owned(),
-            self.stdout_truncated,
-            self.stderr_truncated,
-        )
-    }
-}
-
 /// Re-reads the OOMKilled flag a few times over two seconds: the engine
 /// learns of the OOM kill by an event that can come after the exit, later
 /// still under load.
@@ -372,33 +263,6 @@ async fn oom_flag_settles(docker: &Docker, name: &str) -> bool {
         }
     }
     false
-}
-
-/// Waits for the container to stop and returns its exit code. The engine
-/// reports a non-zero exit as an error of the wait call: map it back.
-async fn wait_for_exit(docker: &Docker, name: &str) -> anyhow::Result<i64> {
-    let mut wait = docker.wait_container(name, None);
-    let waited = tokio::time::timeout(EXIT_GRACE, wait.next())
-        .await
-        .context("the container did not stop after its output ended")?;
-    match waited {
-        Some(Ok(response)) => Ok(response.status_code),
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
-        Some(Err(error)) => Err(anyhow::Error::new(error).context("cannot wait for the container")),
-        None => anyhow::bail!("the engine closed the wait for the container"),
-    }
-}
-
-pub(super) fn explain_create_error(error: bollard::errors::Error, image: &str) -> anyhow::Error {
-    if let bollard::errors::Error::DockerResponseServerError {
-        status_code: 404, ..
-    } = &error
-    {
-        return anyhow::anyhow!(
-            "the image {image} is missing on this node's Docker engine; build it with images/build.sh"
-        );
-    }
-    anyhow::Error::new(error).context("cannot create the container")
 }
 
 /// Everything one execution created, removed on every path.
@@ -426,7 +290,7 @@ impl Leftovers {
     }
 
     async fn remove_container(&mut self, name: &str) {
-        remove_container(&self.docker, name).await;
+        engine::discard_container(&self.docker, name).await;
         self.containers.retain(|held| held != name);
     }
 
@@ -466,105 +330,9 @@ impl Drop for Leftovers {
 
 async fn remove_everything(docker: &Docker, containers: &[String], volume: &str) {
     for name in containers {
-        remove_container(docker, name).await;
+        engine::discard_container(docker, name).await;
     }
     // The volume is created by the engine along with the first container;
     // it may not exist when creation failed, which is fine.
-    if let Err(error) = docker
-        .remove_volume(volume, Some(RemoveVolumeOptions { force: true }))
-        .await
-        && !is_not_found(&error)
-    {
-        tracing::warn!(volume, %error, "cannot remove a sandbox volume; the sweeper will retry");
-    }
-}
-
-/// Attaches to a created container's stdin, stdout and stderr, from now on
-/// (no logs: the log driver is `none`). Done before start, so no output is
-/// lost.
-pub(super) async fn attach(
-    docker: &Docker,
-    name: &str,
-) -> Result<bollard::container::AttachContainerResults, bollard::errors::Error> {
-    docker
-        .attach_container(
-            name,
-            Some(AttachContainerOptions {
-                stream: true,
-                stdin: true,
-                stdout: true,
-                stderr: true,
-                logs: false,
-                ..Default::default()
-            }),
-        )
-        .await
-}
-
-pub(super) async fn remove_container(docker: &Docker, name: &str) {
-    if let Err(error) = docker
-        .remove_container(
-            name,
-            Some(RemoveContainerOptions {
-                force: true,
-                v: true,
-                ..Default::default()
-            }),
-        )
-        .await
-        && !is_not_found(&error)
-    {
-        tracing::warn!(container = name, %error, "cannot remove a sandbox container; the sweeper will retry");
-    }
-}
-
-fn is_not_found(error: &bollard::errors::Error) -> bool {
-    matches!(
-        error,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bytes::Bytes;
-
-    #[test]
-    fn collector_keeps_streams_apart_and_stops_at_the_cap() {
-        let mut collector = Collector::new(10);
-        assert!(
-            collector.push(LogOutput::StdOut {
-                message: Bytes::from_static(b"abc")
-            }) == Flow::Continue
-        );
-        assert!(
-            collector.push(LogOutput::StdErr {
-                message: Bytes::from_static(b"de")
-            }) == Flow::Continue
-        );
-        assert!(
-            collector.push(LogOutput::StdOut {
-                message: Bytes::from_static(b"0123456789")
-            }) == Flow::OverCap
-        );
-        let (stdout, stderr, out_cut, err_cut) = collector.finish();
-        assert_eq!(stdout, "abc01234");
-        assert_eq!(stderr, "de");
-        assert!(out_cut);
-        assert!(!err_cut);
-    }
-
-    #[test]
-    fn collector_replaces_invalid_utf8() {
-        let mut collector = Collector::new(100);
-        collector.push(LogOutput::StdOut {
-            message: Bytes::from_static(b"ok \xff"),
-        });
-        let (stdout, ..) = collector.finish();
-        assert_eq!(stdout, "ok \u{fffd}");
-    }
+    engine::discard_volume(docker, volume).await;
 }

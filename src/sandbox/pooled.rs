@@ -1,0 +1,142 @@
+//! The pooled sandbox: serves each execution from a warm runner container
+//! when the pool holds one of its key ([`warm_pool`](super::warm_pool)),
+//! and runs it there ([`warm_run`](super::warm_run)).
+//!
+//! A request that finds no warm container of its key starts a runner
+//! container of its own on the spot (a cold start, but without a volume or
+//! an upload, and with the same measured results); only if even that fails
+//! does it take the fresh run of [`DockerSandbox`]. Whatever happens (a
+//! cancelled request included), the container serves this one execution and
+//! is removed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bollard::Docker;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::task::JoinHandle;
+
+use super::runner_container::{self, RemoveOnDrop};
+use super::warm_pool::{PoolKey, PoolSettings, WarmPool};
+use super::{DockerSandbox, Language, Outcome, Sandbox, Submission, engine, warm_run};
+
+/// A [`Sandbox`] that serves from warm containers when it can.
+#[derive(Clone)]
+pub struct PooledSandbox {
+    cold: DockerSandbox,
+    docker: Docker,
+    node: String,
+    pool: WarmPool,
+    served_warm: Arc<AtomicUsize>,
+}
+
+impl PooledSandbox {
+    /// A pool for the given languages. Call
+    /// [`PooledSandbox::start_refilling`] to fill it.
+    pub fn new(
+        cold: DockerSandbox,
+        node: impl Into<String>,
+        languages: &[Language],
+        settings: PoolSettings,
+    ) -> PooledSandbox {
+        let node = node.into();
+        let docker = cold.docker().clone();
+        PooledSandbox {
+            pool: WarmPool::new(docker.clone(), node.clone(), languages, settings),
+            cold,
+            docker,
+            node,
+            served_warm: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Keeps the pool full until [`PooledSandbox::stop_refilling`].
+    pub fn start_refilling(&self) -> JoinHandle<()> {
+        self.pool.start_refilling()
+    }
+
+    /// Stops refilling and removes every warm container held, so nothing
+    /// the pool made outlives it (a sweep by label after it finds nothing
+    /// of the pool's).
+    pub async fn stop_refilling(&self, refiller: JoinHandle<()>) {
+        self.pool.stop_refilling(refiller).await;
+    }
+
+    /// Executions served by a warm container so far.
+    pub fn served_warm(&self) -> usize {
+        self.served_warm.load(Ordering::Relaxed)
+    }
+
+    /// Warm containers held now.
+    pub fn warm_count(&self) -> usize {
+        self.pool.warm_count()
+    }
+
+    /// Warm containers held now for `language` at its own limits.
+    pub fn warm_count_for(&self, language: &Language) -> usize {
+        self.pool.warm_count_for(language)
+    }
+
+    async fn run(&self, submission: Submission) -> Outcome {
+        let _running = self.pool.count_running();
+        let key = PoolKey::of(&submission.language, &submission.limits);
+        let (container, removal) = match self.pool.take(&key) {
+            Some(warm) => {
+                self.served_warm.fetch_add(1, Ordering::Relaxed);
+                let removal = RemoveOnDrop::new(&self.docker, &warm.name, false);
+                (warm, removal)
+            }
+            // A key whose runner containers fail to start (e.g. an image
+            // without the runner) takes the volume path without a try.
+            None if self.pool.is_paused(&key) => return self.cold.execute(submission).await,
+            // No warm one: start a runner container for this request alone
+            // (no volume, no upload; the same measured, exact results), or
+            // if even that fails, take the volume path.
+            None => {
+                let name = runner_container::new_name();
+                // Dropped mid-create, the engine may finish the create
+                // after a first removal: remove again later.
+                let mut removal = RemoveOnDrop::new(&self.docker, &name, true);
+                let started = runner_container::start(
+                    &self.docker,
+                    &self.node,
+                    &submission.language,
+                    &submission.limits,
+                    // Nothing to warm: the program comes right away.
+                    &[],
+                    name,
+                )
+                .await;
+                match started {
+                    Ok(fresh) => {
+                        removal.late = false;
+                        (fresh, removal)
+                    }
+                    Err(error) => {
+                        tracing::debug!(
+                            error = format!("{error:#}"),
+                            "no runner container; taking the volume path"
+                        );
+                        self.pool.pause(key);
+                        drop(removal);
+                        return self.cold.execute(submission).await;
+                    }
+                }
+            }
+        };
+        let outcome = warm_run::run(&self.docker, container, &submission).await;
+        drop(removal);
+        outcome
+    }
+}
+
+impl Sandbox for PooledSandbox {
+    fn execute(&self, submission: Submission) -> BoxFuture<'_, Outcome> {
+        self.run(submission).boxed()
+    }
+
+    fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        engine::ping(&self.docker).boxed()
+    }
+}

@@ -1,0 +1,379 @@
+//! The warm pool: runner containers started ahead of time, on shelves by
+//! key (image and creation-time limits), each taken by exactly one
+//! execution. A background refill keeps every key's shelf full within the
+//! pool's bounds while the node is not busy, replaces containers that sat
+//! idle too long, and pauses a key whose containers fail to start.
+//!
+//! It only manages containers: what runs in one is
+//! [`warm_run`](super::warm_run)'s, and which path a request takes is
+//! [`PooledSandbox`](super::PooledSandbox)'s.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::runner_container::{self, REMOVAL_GRACE, RunnerContainer};
+use super::sweeper::LATE_SWEEPS;
+use super::{Language, Limits};
+
+/// Runner containers started at once by the refill (a start mostly waits on
+/// the engine). The refill only runs while the node is not busy (see
+/// [`PoolSettings::refill_below_in_flight`]), so it does not compete with
+/// executions under load.
+const REFILL_PARALLELISM: usize = 2;
+/// After a runner container of a key failed to start, that key is not
+/// tried again for this long (e.g. an image without the runner).
+const FAILED_KEY_PAUSE: Duration = Duration::from_secs(30);
+
+/// Sizes of the pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Warm containers kept per (image, limits) pair.
+    pub per_key: usize,
+    /// Warm containers kept in all.
+    pub max_total: usize,
+    /// A warm container older than this is replaced by a fresh one.
+    pub max_idle: Duration,
+    /// The refill waits while this many executions are in flight: a start
+    /// costs as much CPU as a short program, and a program's time limit is
+    /// wall-clock, so under load the refill would eat into the programs'
+    /// time. (Under load the pool would drain anyway: every execution
+    /// consumes a container, and the engine's start rate is the ceiling.)
+    pub refill_below_in_flight: usize,
+}
+
+/// What a warm container is built for: containers are interchangeable only
+/// when the image and the limits set at creation agree. The time limit and
+/// the output cap travel with each request to the runner, so they are not
+/// part of the key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct PoolKey {
+    image: String,
+    limits: String,
+}
+
+impl PoolKey {
+    pub(super) fn of(language: &Language, limits: &Limits) -> PoolKey {
+        PoolKey {
+            image: language.image.clone(),
+            limits: format!(
+                "{:?}",
+                Limits {
+                    timeout: Duration::ZERO,
+                    compile_timeout: Duration::ZERO,
+                    output_bytes: 0,
+                    ..limits.clone()
+                }
+            ),
+        }
+    }
+}
+
+/// Warm containers by key, and what each key's containers are made of.
+struct Shelves {
+    warm: HashMap<PoolKey, VecDeque<RunnerContainer>>,
+    /// The keys to keep warm: one per distinct (image, limits) of the
+    /// pooled languages.
+    templates: Vec<(PoolKey, Language)>,
+    /// Keys whose last warm container failed to start, until when.
+    paused: HashMap<PoolKey, Instant>,
+    /// Containers the refill is starting now: should the refill be
+    /// aborted, their names are what may still appear.
+    starting: HashSet<String>,
+}
+
+impl Shelves {
+    fn is_paused(&self, key: &PoolKey, now: Instant) -> bool {
+        self.paused.get(key).is_some_and(|until| *until > now)
+    }
+}
+
+/// The warm containers of a node, and the task that refills them.
+#[derive(Clone)]
+pub(super) struct WarmPool {
+    docker: Docker,
+    node: String,
+    settings: PoolSettings,
+    shelves: Arc<Mutex<Shelves>>,
+    wake: Arc<Notify>,
+    in_flight: Arc<AtomicUsize>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl WarmPool {
+    /// A pool for the given languages, empty until
+    /// [`WarmPool::start_refilling`].
+    pub(super) fn new(
+        docker: Docker,
+        node: String,
+        languages: &[Language],
+        settings: PoolSettings,
+    ) -> WarmPool {
+        let mut templates: Vec<(PoolKey, Language)> = Vec::new();
+        for language in languages {
+            let key = PoolKey::of(language, &language.limits);
+            match templates.iter_mut().find(|(held, _)| *held == key) {
+                // One container serves every language of its key: it warms
+                // the folders of them all.
+                Some((_, template)) => {
+                    for path in &language.warm_paths {
+                        if !template.warm_paths.contains(path) {
+                            template.warm_paths.push(path.clone());
+                        }
+                    }
+                }
+                None => templates.push((key, language.clone())),
+            }
+        }
+        WarmPool {
+            docker,
+            node,
+            settings,
+            shelves: Arc::new(Mutex::new(Shelves {
+                warm: HashMap::new(),
+                templates,
+                paused: HashMap::new(),
+                starting: HashSet::new(),
+            })),
+            wake: Arc::new(Notify::new()),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            stopping: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Warm containers held now for `language` at its own limits.
+    pub(super) fn warm_count_for(&self, language: &Language) -> usize {
+        let key = PoolKey::of(language, &language.limits);
+        self.shelves
+            .lock()
+            .map(|shelves| shelves.warm.get(&key).map_or(0, VecDeque::len))
+            .unwrap_or(0)
+    }
+
+    /// Warm containers held now.
+    pub(super) fn warm_count(&self) -> usize {
+        self.shelves
+            .lock()
+            .map(|shelves| shelves.warm.values().map(VecDeque::len).sum())
+            .unwrap_or(0)
+    }
+
+    /// A warm container of `key`, if one is held; the refill is woken to
+    /// replace it.
+    pub(super) fn take(&self, key: &PoolKey) -> Option<RunnerContainer> {
+        let warm = self
+            .shelves
+            .lock()
+            .ok()
+            .and_then(|mut shelves| shelves.warm.get_mut(key).and_then(VecDeque::pop_front));
+        self.wake.notify_one();
+        warm
+    }
+
+    /// Keeps the key from being tried for [`FAILED_KEY_PAUSE`].
+    pub(super) fn pause(&self, key: PoolKey) {
+        if let Ok(mut shelves) = self.shelves.lock() {
+            shelves
+                .paused
+                .insert(key, Instant::now() + FAILED_KEY_PAUSE);
+        }
+    }
+
+    pub(super) fn is_paused(&self, key: &PoolKey) -> bool {
+        self.shelves
+            .lock()
+            .is_ok_and(|shelves| shelves.is_paused(key, Instant::now()))
+    }
+
+    /// Counts an execution as running until the returned guard is dropped:
+    /// the refill waits while the node is busy.
+    pub(super) fn count_running(&self) -> RunningExecution<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        RunningExecution(self)
+    }
+
+    /// Keeps the pool full until [`WarmPool::stop_refilling`].
+    pub(super) fn start_refilling(&self) -> JoinHandle<()> {
+        let pool = self.clone();
+        tokio::spawn(async move {
+            while !pool.stopping.load(Ordering::SeqCst) {
+                pool.refill_once().await;
+                // Woken when a container is taken, and now and then to
+                // replace old ones.
+                let _ = tokio::time::timeout(Duration::from_secs(1), pool.wake.notified()).await;
+            }
+        })
+    }
+
+    /// Stops refilling, waits until no container is being created, and
+    /// removes every warm container held, so nothing the pool made outlives
+    /// it (a sweep by label after it finds nothing of the pool's). A refill
+    /// that does not stop in time is aborted, and the containers it was
+    /// starting are removed until the engine has surely finished creating
+    /// them.
+    pub(super) async fn stop_refilling(&self, mut refiller: JoinHandle<()>) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        if tokio::time::timeout(REMOVAL_GRACE * 2, &mut refiller)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the warm pool did not stop refilling in time; aborting the refill");
+            refiller.abort();
+            // An aborted task ends at its next await: once this returns,
+            // nothing adds to the shelves or starts a container any more.
+            let _ = refiller.await;
+            let starting: Vec<String> = match self.shelves.lock() {
+                Ok(mut shelves) => shelves.starting.drain().collect(),
+                Err(_) => Vec::new(),
+            };
+            let removals = starting
+                .iter()
+                .map(|name| runner_container::remove_by_name(&self.docker, name, &LATE_SWEEPS));
+            futures_util::future::join_all(removals).await;
+        }
+        let held: Vec<RunnerContainer> = match self.shelves.lock() {
+            Ok(mut shelves) => shelves.warm.drain().flat_map(|(_, queue)| queue).collect(),
+            Err(_) => Vec::new(),
+        };
+        let removals = held
+            .into_iter()
+            .map(|warm| runner_container::retire(&self.docker, warm));
+        futures_util::future::join_all(removals).await;
+    }
+
+    /// Creates what is missing, [`REFILL_PARALLELISM`] containers at a
+    /// time (a start is mostly waiting on the engine), and replaces old ones.
+    async fn refill_once(&self) {
+        self.retire_old().await;
+        while !self.stopping.load(Ordering::SeqCst) {
+            if self.in_flight.load(Ordering::SeqCst) >= self.settings.refill_below_in_flight {
+                // Woken again when an execution ends.
+                return;
+            }
+            let plan = self.next_to_fill();
+            if plan.is_empty() {
+                return;
+            }
+            let starts = plan.iter().map(|(_, language)| self.start_one(language));
+            let started = futures_util::future::join_all(starts).await;
+            let mut failed = false;
+            for ((key, _), started) in plan.into_iter().zip(started) {
+                match started {
+                    Ok(warm) => {
+                        if let Ok(mut shelves) = self.shelves.lock() {
+                            shelves.starting.remove(&warm.name);
+                            shelves.warm.entry(key).or_default().push_back(warm);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            image = %key.image,
+                            error = format!("{error:#}"),
+                            "cannot start a warm sandbox; its requests take the cold path for now"
+                        );
+                        self.pause(key);
+                        failed = true;
+                    }
+                }
+            }
+            if failed {
+                return;
+            }
+        }
+    }
+
+    /// Starts one container for the shelf of `language`. Its name stays on
+    /// the list of those being started until it is on its shelf (or its
+    /// start failed, which removes what it created): an aborted refill may
+    /// drop it anywhere in between.
+    async fn start_one(&self, language: &Language) -> anyhow::Result<RunnerContainer> {
+        let name = runner_container::new_name();
+        if let Ok(mut shelves) = self.shelves.lock() {
+            shelves.starting.insert(name.clone());
+        }
+        let started = runner_container::start(
+            &self.docker,
+            &self.node,
+            language,
+            &language.limits,
+            &language.warm_paths,
+            name.clone(),
+        )
+        .await;
+        if started.is_err()
+            && let Ok(mut shelves) = self.shelves.lock()
+        {
+            shelves.starting.remove(&name);
+        }
+        started
+    }
+
+    /// The next containers to start: each time the key most in need, within
+    /// the bounds, up to [`REFILL_PARALLELISM`].
+    fn next_to_fill(&self) -> Vec<(PoolKey, Language)> {
+        let Ok(shelves) = self.shelves.lock() else {
+            return Vec::new();
+        };
+        let mut total: usize = shelves.warm.values().map(VecDeque::len).sum();
+        let mut planned: Vec<(PoolKey, Language)> = Vec::new();
+        let now = Instant::now();
+        while planned.len() < REFILL_PARALLELISM && total < self.settings.max_total {
+            let neediest = shelves
+                .templates
+                .iter()
+                .filter(|(key, _)| !shelves.is_paused(key, now))
+                .map(|(key, language)| {
+                    let held = shelves.warm.get(key).map_or(0, VecDeque::len)
+                        + planned.iter().filter(|(held, _)| held == key).count();
+                    (held, key, language)
+                })
+                .filter(|(held, _, _)| *held < self.settings.per_key)
+                .min_by_key(|(held, _, _)| *held);
+            let Some((_, key, language)) = neediest else {
+                break;
+            };
+            planned.push((key.clone(), language.clone()));
+            total += 1;
+        }
+        planned
+    }
+
+    async fn retire_old(&self) {
+        let old: Vec<RunnerContainer> = match self.shelves.lock() {
+            Ok(mut shelves) => {
+                let max_idle = self.settings.max_idle;
+                let mut old = Vec::new();
+                for queue in shelves.warm.values_mut() {
+                    while queue
+                        .front()
+                        .is_some_and(|warm| warm.born.elapsed() >= max_idle)
+                    {
+                        old.extend(queue.pop_front());
+                    }
+                }
+                old
+            }
+            Err(_) => Vec::new(),
+        };
+        for warm in old {
+            runner_container::retire(&self.docker, warm).await;
+        }
+    }
+}
+
+/// One execution counted as running, until dropped; then the refill is
+/// woken, since it may have waited for the node to be less busy.
+pub(super) struct RunningExecution<'a>(&'a WarmPool);
+
+impl Drop for RunningExecution<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.wake.notify_one();
+    }
+}
