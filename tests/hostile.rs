@@ -290,6 +290,17 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        file: "fill_tmp_small_memory.sh",
+        language: "bash",
+        expected: &["ok"],
+        limits: Limits {
+            memory_mb: Some(8),
+            ..DEFAULT
+        },
+        check: blocked,
+        ..BASE
+    },
+    Case {
         file: "file_too_big.c",
         language: "c",
         expected: &["ok"],

@@ -44,7 +44,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -55,6 +55,11 @@ const SCRATCH_DIR: &str = "/tmp";
 const MAGIC: &[u8; 4] = b"BDR2";
 const UNKNOWN: u64 = u64::MAX;
 const CHUNK: usize = 32 * 1024;
+/// Events that may wait for the engine to read them: a flood that the engine
+/// reads slowly then blocks the program's writes instead of growing the
+/// runner (PID 1, inside the memory limit) towards an OOM kill. 64 chunks
+/// are 2 MiB at most.
+const QUEUED_EVENTS: usize = 64;
 /// Bounds on a request, so a corrupt one fails fast instead of allocating.
 const MAX_ITEMS: u32 = 10_000;
 const MAX_ITEM_BYTES: u32 = 64 * 1024 * 1024;
@@ -169,7 +174,7 @@ fn run(out: &mut io::Stdout, step: Step, peak_so_far: &mut Option<u64>) -> Resul
     // Every thread exists before the program does: a program that takes
     // every pid of the sandbox at once (a fork bomb) must not keep the runner
     // from starting one.
-    let (events, inbox) = mpsc::channel();
+    let (events, inbox) = mpsc::sync_channel(QUEUED_EVENTS);
     let stdin_slot = feeder(step.stdin)?;
     let stdout_slot = forwarder(b'1', events.clone())?;
     let stderr_slot = forwarder(b'2', events.clone())?;
@@ -345,7 +350,7 @@ fn feeder(bytes: Vec<u8>) -> Result<Sender<ChildStdin>, String> {
 /// the pipe, until it closes.
 fn forwarder<R: Read + Send + 'static>(
     tag: u8,
-    events: Sender<Event>,
+    events: SyncSender<Event>,
 ) -> Result<Sender<R>, String> {
     let (slot, pipe) = mpsc::channel::<R>();
     start_thread(move || {
@@ -375,7 +380,7 @@ fn forwarder<R: Read + Send + 'static>(
 /// As init, every orphan of the sandbox becomes this runner's child: once it
 /// gets the program's pid, reap them all, report the program's own status,
 /// and say when none is left.
-fn reaper(events: Sender<Event>) -> Result<Sender<i32>, String> {
+fn reaper(events: SyncSender<Event>) -> Result<Sender<i32>, String> {
     let (slot, pid) = mpsc::channel::<i32>();
     start_thread(move || {
         let program = match pid.recv() {
@@ -387,7 +392,7 @@ fn reaper(events: Sender<Event>) -> Result<Sender<i32>, String> {
     Ok(slot)
 }
 
-fn reap(program: i32, events: Sender<Event>) {
+fn reap(program: i32, events: SyncSender<Event>) {
     loop {
         let mut status = 0;
         // SAFETY: waitpid writes only into `status`.

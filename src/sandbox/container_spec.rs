@@ -57,6 +57,9 @@ impl ContainerSpec<'_> {
             ulimits: Some(vec![
                 ulimit("nofile", limits.nofile),
                 ulimit("fsize", file_size),
+                // No core dumps: a crash must not hand a core to the host's
+                // handler (the soft limit could be raised up to the hard).
+                ulimit("core", 0),
             ]),
             tmpfs: Some(self.tmpfs()),
             mounts: self.volume.map(|volume| {
@@ -125,22 +128,27 @@ impl ContainerSpec<'_> {
     /// the sandbox user so its runner can write the code there (and then
     /// make it read-only), and not `noexec`: the code is executed.
     fn tmpfs(&self) -> HashMap<String, String> {
-        let scratch = format!(
-            "rw,nosuid,nodev,size={},mode=1777",
-            self.limits.scratch_bytes
-        );
+        let size = tmpfs_bytes(self.limits);
+        let scratch = format!("rw,nosuid,nodev,size={size},mode=1777");
         let mut tmpfs = HashMap::from([(SCRATCH_DIR.to_string(), scratch.clone())]);
         if self.volume.is_none() {
             tmpfs.insert(
                 CODE_DIR.to_string(),
                 format!(
-                    "rw,nosuid,nodev,exec,size={},uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0755",
-                    self.limits.scratch_bytes
+                    "rw,nosuid,nodev,exec,size={size},uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0755"
                 ),
             );
         }
         tmpfs
     }
+}
+
+/// The size of each tmpfs: tmpfs pages count against the container's memory
+/// and no OOM kill can free them, so the two areas together stay within half
+/// the memory limit. Otherwise a program filling them under a small limit
+/// (a request may ask for 8 MiB) would leave the OOM killer only the runner.
+fn tmpfs_bytes(limits: &Limits) -> u64 {
+    limits.scratch_bytes.min(limits.memory_bytes / 4)
 }
 
 fn ulimit(name: &str, value: i64) -> ResourcesUlimits {
@@ -158,4 +166,83 @@ pub fn sandbox_env() -> Vec<String> {
         format!("TMPDIR={SCRATCH_DIR}"),
         "LANG=C.UTF-8".into(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn limits(memory_mb: u64) -> Limits {
+        Limits {
+            timeout: Duration::from_secs(3),
+            compile_timeout: Duration::from_secs(10),
+            memory_bytes: memory_mb << 20,
+            output_bytes: 1 << 20,
+            cpus: 1.0,
+            pids: 64,
+            nofile: 64,
+            file_size_bytes: 8 << 20,
+            scratch_bytes: 16 << 20,
+        }
+    }
+
+    fn tmpfs_sizes(memory_mb: u64) -> Vec<String> {
+        let limits = limits(memory_mb);
+        let spec = ContainerSpec {
+            image: "image",
+            command: &[],
+            volume: None,
+            code_read_only: false,
+            limits: &limits,
+            labels: HashMap::new(),
+        };
+        let mut sizes: Vec<String> = spec
+            .tmpfs()
+            .values()
+            .filter_map(|options| {
+                options
+                    .split(',')
+                    .find_map(|option| option.strip_prefix("size="))
+                    .map(str::to_string)
+            })
+            .collect();
+        sizes.sort();
+        sizes
+    }
+
+    #[test]
+    fn both_tmpfs_areas_fit_in_half_the_memory_limit() {
+        // A request may ask for 8 MiB: 2 MiB each.
+        assert_eq!(tmpfs_sizes(8), vec!["2097152", "2097152"]);
+        // The default 64 MiB keeps the configured 16 MiB each.
+        assert_eq!(tmpfs_sizes(64), vec!["16777216", "16777216"]);
+        assert_eq!(tmpfs_sizes(512), vec!["16777216", "16777216"]);
+    }
+
+    #[test]
+    fn core_dumps_are_off() {
+        let limits = limits(64);
+        let spec = ContainerSpec {
+            image: "image",
+            command: &[],
+            volume: Some("volume"),
+            code_read_only: true,
+            limits: &limits,
+            labels: HashMap::new(),
+        };
+        let body = spec.to_create_body();
+        let ulimits = body
+            .host_config
+            .and_then(|host| host.ulimits)
+            .unwrap_or_default();
+        let core = ulimits
+            .iter()
+            .find(|limit| limit.name.as_deref() == Some("core"));
+        assert_eq!(
+            core.map(|limit| (limit.soft, limit.hard)),
+            Some((Some(0), Some(0)))
+        );
+    }
 }

@@ -1,4 +1,6 @@
-/* Raise the hard limits the engine set: each must fail with EPERM. */
+/* Raise the hard limits the engine set: each must fail with EPERM. Core
+   dumps must be off (soft and hard 0): a crash must not hand a core to the
+   host's handler. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +21,14 @@ static int try_raise(int resource, const char *name) {
 }
 
 int main(void) {
-    int escaped = try_raise(RLIMIT_NOFILE, "nofile") + try_raise(RLIMIT_FSIZE, "fsize");
+    struct rlimit core;
+    int escaped = 0;
+    if (getrlimit(RLIMIT_CORE, &core) != 0 || core.rlim_cur != 0 || core.rlim_max != 0) {
+        printf("ESCAPED: core dumps are allowed\n");
+        escaped = 1;
+    }
+    escaped += try_raise(RLIMIT_NOFILE, "nofile") + try_raise(RLIMIT_FSIZE, "fsize") +
+               try_raise(RLIMIT_CORE, "core");
     printf("%s\n", escaped ? "ESCAPED" : "BLOCKED");
     return 0;
 }
