@@ -2,8 +2,9 @@
 //!
 //! A request enters the [`master`] (HTTP gateway, load balancers), crosses
 //! the [`cluster`] as a [`protocol`] message to a [`worker`] node, whose
-//! actors run it in the [`sandbox`] (single-use Docker containers).
-//! [`configuration`] loads the settings and [`startup`] assembles a node.
+//! actors run it in the [`sandbox`] (single-use Docker containers). Both
+//! ends check it by the same [`submission`] rules. [`configuration`] loads
+//! the settings and [`startup`] assembles a node.
 
 pub mod cluster;
 pub mod configuration;
@@ -11,5 +12,6 @@ pub mod master;
 pub mod protocol;
 pub mod sandbox;
 pub mod startup;
+pub mod submission;
 pub mod telemetry;
 pub mod worker;

@@ -27,6 +27,7 @@ use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
 use crate::sandbox::{
     ConnectingSandbox, DockerSandbox, Language, PooledSandbox, Sandbox, engine, sweeper,
 };
+use crate::submission::Rules;
 use crate::worker::{Router, RouterArgs};
 
 /// How long a stopping worker waits for its executions in flight: longer
@@ -209,10 +210,9 @@ async fn start_worker(
         Router,
         RouterArgs {
             node: node_name.to_string(),
-            max_limits: settings.max_limits(),
+            rules: Arc::new(Rules::from_settings(settings, languages)),
             workers: settings.worker.workers_per_node,
             queue_capacity: settings.worker.queue_capacity,
-            languages,
             sandbox,
         },
     )
@@ -311,11 +311,11 @@ async fn start_master(
     let gateway = Arc::new(Gateway {
         balancers,
         table,
+        rules: Rules::from_settings(settings, languages.clone()),
         languages,
         max_body_bytes: settings.http.max_body_bytes,
         max_json_body_bytes: settings.http.max_json_body_bytes,
         body_read_timeout: Duration::from_millis(settings.http.body_read_timeout_ms),
-        max_limits: settings.max_limits(),
         deadline_margin: Duration::from_millis(settings.http.deadline_margin_ms),
         ping_timeout: settings.ping_timeout(),
         next_balancer: AtomicUsize::new(0),

@@ -23,18 +23,12 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::gateway::{BodyError, Gateway, read_body};
 use super::load_balancer::{RouteError, Routed};
-use crate::protocol::{
-    ExecutionFailure, ExecutionRequest, LimitOverrides, PingRequest, RouterMessage, Wire,
-};
-use crate::sandbox::{SourceFile, Status, StepOutcome, check_file_layout, check_file_name};
+use crate::protocol::{ExecutionFailure, ExecutionRequest, PingRequest, RouterMessage, Wire};
+use crate::sandbox::{Limits, RequestedLimits, SourceFile, Status, StepOutcome};
+use crate::submission::SubmissionError;
 
 /// Executions in one batch, at most.
 pub const MAX_BATCH: usize = 20;
-/// Arguments of one execution, at most, and the length of each.
-const MAX_ARGS: usize = 64;
-const MAX_ARG_BYTES: usize = 4096;
-/// Files of one execution, at most.
-const MAX_FILES: usize = 32;
 /// How long reading the languages' versions from the images may take.
 const VERSIONS_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -98,7 +92,7 @@ pub struct ExecuteRequest {
     pub args: Option<Vec<String>>,
     /// Limits instead of the language's, up to the server's maxima.
     #[serde(default)]
-    pub limits: Option<LimitsInput>,
+    pub limits: Option<RequestedLimits>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -106,19 +100,6 @@ pub struct ExecuteRequest {
 pub struct FileInput {
     pub name: String,
     pub content: String,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsInput {
-    /// Wall-clock time of the run, in milliseconds.
-    pub timeout_ms: Option<u64>,
-    /// Wall-clock time of the compile step, in milliseconds.
-    pub compile_timeout_ms: Option<u64>,
-    /// Memory, in MiB.
-    pub memory_mb: Option<u64>,
-    /// Bytes of stdout and stderr together.
-    pub output_bytes: Option<usize>,
 }
 
 /// What came of one execution.
@@ -192,17 +173,7 @@ pub struct LanguageInfo {
     /// The file name the entry point is saved under.
     pub file: String,
     pub compiled: bool,
-    pub limits: LanguageLimits,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LanguageLimits {
-    pub timeout_ms: u64,
-    pub compile_timeout_ms: u64,
-    pub memory_mb: u64,
-    pub output_bytes: usize,
-    pub cpus: f64,
-    pub pids: i64,
+    pub limits: Limits,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -393,14 +364,7 @@ async fn languages(State(gateway): State<Arc<Gateway>>) -> Response {
             version: versions.get(&language.name).cloned(),
             file: language.file.clone(),
             compiled: language.compile.is_some(),
-            limits: LanguageLimits {
-                timeout_ms: language.limits.timeout.as_millis() as u64,
-                compile_timeout_ms: language.limits.compile_timeout.as_millis() as u64,
-                memory_mb: language.limits.memory_bytes / (1024 * 1024),
-                output_bytes: language.limits.output_bytes,
-                cpus: language.limits.cpus,
-                pids: language.limits.pids,
-            },
+            limits: language.limits.clone(),
         })
         .collect();
     Json(list).into_response()
@@ -461,18 +425,21 @@ fn check(
     request: ExecuteRequest,
     prefix: &str,
 ) -> Result<(ExecutionRequest, Duration), ApiError> {
-    let Some(language) = gateway.languages.get(&request.language) else {
-        let supported: Vec<&str> = gateway.languages.keys().map(String::as_str).collect();
-        return Err(ApiError::new(
+    let refusal = |error: SubmissionError| match error {
+        SubmissionError::UnsupportedLanguage { .. } => ApiError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_language",
-            format!(
-                "{prefix}language: unsupported language: {} (supported: {})",
-                request.language,
-                supported.join(", ")
-            ),
-        ));
+            format!("{prefix}language: {error}"),
+        ),
+        SubmissionError::Invalid(_) => ApiError::invalid(format!("{prefix}{error}")),
+        SubmissionError::TooLarge(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("{prefix}{error}"),
+        ),
     };
+    let language = gateway.rules.language(&request.language).map_err(refusal)?;
+    // The API's own rule: the program comes as `code` or as `files`.
     let files = match (request.code, request.files) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(format!(
@@ -493,98 +460,25 @@ fn check(
                 content: code,
             }]
         }
-        (None, Some(files)) => {
-            if files.is_empty() || files.len() > MAX_FILES {
-                return Err(ApiError::invalid(format!(
-                    "{prefix}files must hold 1 to {MAX_FILES} files"
-                )));
-            }
-            let mut names = std::collections::BTreeSet::new();
-            for (index, file) in files.iter().enumerate() {
-                if let Err(error) = check_file_name(&file.name) {
-                    return Err(ApiError::invalid(format!(
-                        "{prefix}files[{index}].name: {error}"
-                    )));
-                }
-                if !names.insert(file.name.as_str()) {
-                    return Err(ApiError::invalid(format!(
-                        "{prefix}files[{index}].name: {} is given twice",
-                        file.name
-                    )));
-                }
-            }
-            // The entry point is saved under the language's file name.
-            let laid_out = std::iter::once(language.file.as_str())
-                .chain(files.iter().skip(1).map(|file| file.name.as_str()));
-            if let Err(error) = check_file_layout(laid_out) {
-                return Err(ApiError::invalid(format!("{prefix}files: {error}")));
-            }
-            files
-                .into_iter()
-                .map(|file| SourceFile {
-                    name: file.name,
-                    content: file.content,
-                })
-                .collect()
-        }
+        (None, Some(files)) => files
+            .into_iter()
+            .map(|file| SourceFile {
+                name: file.name,
+                content: file.content,
+            })
+            .collect(),
     };
-    let code_bytes: usize = files.iter().map(|file| file.content.len()).sum();
-    if code_bytes > gateway.max_body_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "{prefix}code: the code is larger than the limit of {} bytes",
-                gateway.max_body_bytes
-            ),
-        ));
-    }
-    let stdin = request.stdin.unwrap_or_default();
-    if stdin.len() > gateway.max_body_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "{prefix}stdin is larger than the limit of {} bytes",
-                gateway.max_body_bytes
-            ),
-        ));
-    }
-    let args = request.args.unwrap_or_default();
-    if args.len() > MAX_ARGS {
-        return Err(ApiError::invalid(format!(
-            "{prefix}args must hold at most {MAX_ARGS} arguments"
-        )));
-    }
-    for (index, arg) in args.iter().enumerate() {
-        if arg.len() > MAX_ARG_BYTES || arg.contains('\0') {
-            return Err(ApiError::invalid(format!(
-                "{prefix}args[{index}] must be at most {MAX_ARG_BYTES} bytes without NUL"
-            )));
-        }
-    }
-    let given = request.limits.unwrap_or_default();
-    let overrides = LimitOverrides {
-        timeout_ms: given.timeout_ms,
-        compile_timeout_ms: given.compile_timeout_ms,
-        memory_mb: given.memory_mb,
-        output_bytes: given.output_bytes,
+    let request = ExecutionRequest {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        language: request.language,
+        files,
+        stdin: request.stdin.unwrap_or_default(),
+        args: request.args.unwrap_or_default(),
+        limits: request.limits.unwrap_or_default(),
     };
-    let limits = overrides
-        .apply(&language.limits, &gateway.max_limits)
-        .map_err(|message| ApiError::invalid(format!("{prefix}{message}")))?;
-    let deadline = gateway.deadline_for(language, &limits);
-    Ok((
-        ExecutionRequest {
-            execution_id: uuid::Uuid::new_v4().to_string(),
-            language: language.name.clone(),
-            files,
-            stdin,
-            args,
-            limits: overrides,
-        },
-        deadline,
-    ))
+    let checked = gateway.rules.check(&request).map_err(refusal)?;
+    let deadline = gateway.deadline_for(checked.language, &checked.limits);
+    Ok((request, deadline))
 }
 
 async fn run(

@@ -26,7 +26,8 @@ use super::api_v1;
 use super::load_balancer::{BALANCER_GRACE, LoadBalancerMessage, RouteError, Routed};
 use super::routing::NodeTable;
 use crate::protocol::{ExecutionFailure, ExecutionRequest, PingRequest, RouterMessage, Wire};
-use crate::sandbox::{Language, Limits, MaxLimits, SourceFile, Status};
+use crate::sandbox::{Language, Limits, SourceFile, Status};
+use crate::submission::Rules;
 
 pub const TIMEOUT_MESSAGE: &str = "The process was aborted because it exceeded the timeout";
 pub const MEMORY_MESSAGE: &str = "The process was aborted because it exceeded the memory usage";
@@ -41,7 +42,8 @@ pub struct Gateway {
     pub max_body_bytes: usize,
     pub max_json_body_bytes: usize,
     pub body_read_timeout: Duration,
-    pub max_limits: MaxLimits,
+    /// What a submission may be (the JSON API checks it before routing).
+    pub rules: Rules,
     pub deadline_margin: Duration,
     pub ping_timeout: Duration,
     pub next_balancer: AtomicUsize,

@@ -93,7 +93,7 @@ mod tests {
             }],
             stdin: "input".into(),
             args: vec!["a".into(), "b c".into()],
-            limits: crate::protocol::LimitOverrides {
+            limits: crate::sandbox::RequestedLimits {
                 timeout_ms: Some(1000),
                 ..Default::default()
             },

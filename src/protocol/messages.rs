@@ -3,14 +3,13 @@
 //! names are part of the wire format (ractor_cluster routes by name).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use ractor::RpcReplyPort;
 use ractor_cluster::RactorClusterMessage;
 use serde::{Deserialize, Serialize};
 
 use super::Wire;
-use crate::sandbox::{Limits, MaxLimits, Outcome, SourceFile};
+use crate::sandbox::{Outcome, RequestedLimits, SourceFile};
 
 /// The process group every worker node's router joins; load balancers find
 /// routers through it (the original's receptionist `ServiceKey`).
@@ -38,58 +37,7 @@ pub struct ExecutionRequest {
     pub args: Vec<String>,
     /// Limits the client asked for instead of the language's own.
     #[serde(default)]
-    pub limits: LimitOverrides,
-}
-
-/// Limits a request may lower or raise up to the configured maxima.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LimitOverrides {
-    pub timeout_ms: Option<u64>,
-    pub compile_timeout_ms: Option<u64>,
-    pub memory_mb: Option<u64>,
-    pub output_bytes: Option<usize>,
-}
-
-impl LimitOverrides {
-    /// `base` with these overrides applied, or the message naming the first
-    /// field out of range (as `limits.<field> ...`).
-    pub fn apply(&self, base: &Limits, max: &MaxLimits) -> Result<Limits, String> {
-        let mut limits = base.clone();
-        if let Some(ms) = self.timeout_ms {
-            check("timeout_ms", ms, 1, max.timeout.as_millis() as u64)?;
-            limits.timeout = Duration::from_millis(ms);
-        }
-        if let Some(ms) = self.compile_timeout_ms {
-            check(
-                "compile_timeout_ms",
-                ms,
-                1,
-                max.compile_timeout.as_millis() as u64,
-            )?;
-            limits.compile_timeout = Duration::from_millis(ms);
-        }
-        if let Some(mb) = self.memory_mb {
-            check("memory_mb", mb, 8, max.memory_bytes / (1024 * 1024))?;
-            limits.memory_bytes = mb * 1024 * 1024;
-        }
-        if let Some(bytes) = self.output_bytes {
-            check("output_bytes", bytes as u64, 1, max.output_bytes as u64)?;
-            limits.output_bytes = bytes;
-        }
-        Ok(limits)
-    }
-}
-
-fn check(field: &str, value: u64, min: u64, max: u64) -> Result<(), String> {
-    if value < min {
-        return Err(format!("limits.{field} must be at least {min}"));
-    }
-    if value > max {
-        return Err(format!(
-            "limits.{field} must be at most {max} (the server's maximum)"
-        ));
-    }
-    Ok(())
+    pub limits: RequestedLimits,
 }
 
 /// The answer to [`ExecutionRequest`].

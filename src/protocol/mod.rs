@@ -12,6 +12,6 @@ pub mod messages;
 
 pub use codec::{PROTOCOL_VERSION, Wire, WireFault};
 pub use messages::{
-    Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, LimitOverrides, PingReply,
-    PingRequest, ROUTER_GROUP, RouterMessage,
+    Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply, PingRequest,
+    ROUTER_GROUP, RouterMessage,
 };

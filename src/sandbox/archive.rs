@@ -68,11 +68,14 @@ pub fn check_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The names must lay out as a tree: none is also the folder of another
-/// (`a` and `a/b`), which the engine could not unpack.
+/// The names must lay out as a tree: none is used twice, and none is also
+/// the folder of another (`a` and `a/b`), which the engine could not unpack.
 pub fn check_layout<'a>(names: impl IntoIterator<Item = &'a str>) -> anyhow::Result<()> {
     let names: Vec<&str> = names.into_iter().collect();
-    for name in &names {
+    for (index, name) in names.iter().enumerate() {
+        if names[..index].contains(name) {
+            bail!("the file name {name} is used twice");
+        }
         if let Some(folder) = names.iter().find(|other| {
             other.len() > name.len()
                 && other.starts_with(name)
@@ -132,6 +135,7 @@ mod tests {
         assert!(check_layout(["main.py", "a", "a/b"]).is_err());
         assert!(check_layout(["a/b", "a"]).is_err());
         assert!(check_layout(["main.py", "ab", "a/b", "a/c"]).is_ok());
+        assert!(check_layout(["main.py", "a.py", "main.py"]).is_err());
     }
 
     #[test]

@@ -1,35 +1,57 @@
-//! The resource limits of one execution, and the checks that keep them sane.
+//! The resource limits of one execution, as asked for and as resolved, and
+//! the bounds that keep them sane.
+//!
+//! [`RequestedLimits`] are the four limits a client may set, each optional:
+//! the JSON API's `limits`, the cluster message's, and the server's maxima
+//! (`sandbox.max_limits`). [`Limits`] are every limit, resolved: the
+//! configuration's defaults (`sandbox.limits`), a language's, the ones the
+//! sandbox enforces and the languages listing shows. Both read and write in
+//! the units of the configuration and the API (`timeout_ms`, `memory_mb`,
+//! ...); in Rust, `Limits` holds durations and bytes.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-/// Limits of one execution. Resolved from the global settings and the
-/// language's overrides before they reach the sandbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Bytes in a MiB, the unit of the memory and size limits.
+const MIB: u64 = 1024 * 1024;
+
+/// Docker refuses a memory limit under 6 MiB; leave room for the runtime.
+const MIN_MEMORY_MB: u64 = 8;
+
+/// Every limit of one execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
-    /// Wall-clock time of the run step, enforced by killing the container.
+    /// Wall-clock time of the run step, in milliseconds; enforced by
+    /// killing the program.
+    #[serde(rename = "timeout_ms", with = "milliseconds")]
+    #[schema(value_type = u64)]
     pub timeout: Duration,
-    /// Wall-clock time of the compile step, where a language has one.
+    /// Wall-clock time of the compile step, where a language has one, in
+    /// milliseconds.
+    #[serde(rename = "compile_timeout_ms", with = "milliseconds")]
+    #[schema(value_type = u64)]
     pub compile_timeout: Duration,
-    /// Memory of the container; swap is set equal, so there is none.
+    /// Memory of the sandbox, in MiB; swap is set equal, so there is none.
+    #[serde(rename = "memory_mb", with = "mebibytes")]
     pub memory_bytes: u64,
-    /// Bytes of stdout and stderr together; past it the container is killed.
+    /// Bytes of stdout and stderr together; past it the program is killed.
     pub output_bytes: usize,
     /// CPU quota in CPUs.
     pub cpus: f64,
-    /// Processes and threads in the container.
+    /// Processes and threads in the sandbox.
     pub pids: i64,
     /// Open file descriptors (`ulimit -n`).
     pub nofile: i64,
-    /// Largest file the program may write (`ulimit -f`).
+    /// Largest file the program may write (`ulimit -f`), in MiB.
+    #[serde(rename = "file_size_mb", with = "mebibytes")]
     pub file_size_bytes: u64,
-    /// Size of the writable scratch area (`/tmp`, a tmpfs).
+    /// Size of the writable scratch area (`/tmp`, a tmpfs), in MiB.
+    #[serde(rename = "scratch_mb", with = "mebibytes")]
     pub scratch_bytes: u64,
 }
-
-/// Docker refuses a memory limit under 6 MiB; leave room for the runtime.
-const MIN_MEMORY_BYTES: u64 = 8 * 1024 * 1024;
 
 impl Limits {
     /// Says which field is out of range, if any (as `field ...`).
@@ -40,8 +62,8 @@ impl Limits {
         if self.compile_timeout.is_zero() {
             return Err("compile_timeout_ms must be above 0".into());
         }
-        if self.memory_bytes < MIN_MEMORY_BYTES {
-            return Err("memory_mb must be at least 8".into());
+        if self.memory_bytes < MIN_MEMORY_MB * MIB {
+            return Err(format!("memory_mb must be at least {MIN_MEMORY_MB}"));
         }
         if self.output_bytes == 0 {
             return Err("output_bytes must be above 0".into());
@@ -65,30 +87,213 @@ impl Limits {
     }
 }
 
-/// The most a request may ask for; requests may always ask for less.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MaxLimits {
-    pub timeout: Duration,
-    pub compile_timeout: Duration,
-    pub memory_bytes: u64,
-    pub output_bytes: usize,
+/// The limits a request may set instead of its language's; as the server's
+/// maxima, the most a request may set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestedLimits {
+    /// Wall-clock time of the run, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Wall-clock time of the compile step, in milliseconds.
+    pub compile_timeout_ms: Option<u64>,
+    /// Memory, in MiB.
+    pub memory_mb: Option<u64>,
+    /// Bytes of stdout and stderr together.
+    pub output_bytes: Option<usize>,
 }
 
-impl MaxLimits {
-    /// Names the first field of `limits` above its maximum, if any.
-    pub fn admits(&self, limits: &Limits) -> Result<(), &'static str> {
-        if limits.timeout > self.timeout {
-            return Err("timeout_ms");
+/// Why requested limits cannot be resolved: the message names the field as
+/// a request gives it (`limits.memory_mb ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("limits.{field} must be at least {min}")]
+    BelowFloor { field: &'static str, min: u64 },
+    #[error("limits.{field} must be at most {max} (the server's maximum)")]
+    AboveMaximum { field: &'static str, max: u64 },
+}
+
+impl RequestedLimits {
+    /// `base` with these limits laid over it, each at least its floor and
+    /// at most `max`'s (where `max` sets one).
+    pub fn resolve(&self, base: &Limits, max: &RequestedLimits) -> Result<Limits, LimitError> {
+        let mut limits = base.clone();
+        if let Some(ms) = self.timeout_ms {
+            within("timeout_ms", ms, 1, max.timeout_ms)?;
+            limits.timeout = Duration::from_millis(ms);
         }
-        if limits.compile_timeout > self.compile_timeout {
-            return Err("compile_timeout_ms");
+        if let Some(ms) = self.compile_timeout_ms {
+            within("compile_timeout_ms", ms, 1, max.compile_timeout_ms)?;
+            limits.compile_timeout = Duration::from_millis(ms);
         }
-        if limits.memory_bytes > self.memory_bytes {
-            return Err("memory_mb");
+        if let Some(mb) = self.memory_mb {
+            within("memory_mb", mb, MIN_MEMORY_MB, max.memory_mb)?;
+            limits.memory_bytes = mb.saturating_mul(MIB);
         }
-        if limits.output_bytes > self.output_bytes {
-            return Err("output_bytes");
+        if let Some(bytes) = self.output_bytes {
+            let max_bytes = max.output_bytes.map(|bytes| bytes as u64);
+            within("output_bytes", bytes as u64, 1, max_bytes)?;
+            limits.output_bytes = bytes;
         }
-        Ok(())
+        Ok(limits)
+    }
+}
+
+/// The resolved limits as a request would ask for them.
+impl From<&Limits> for RequestedLimits {
+    fn from(limits: &Limits) -> RequestedLimits {
+        RequestedLimits {
+            timeout_ms: Some(whole_millis(limits.timeout)),
+            compile_timeout_ms: Some(whole_millis(limits.compile_timeout)),
+            memory_mb: Some(limits.memory_bytes.div_ceil(MIB)),
+            output_bytes: Some(limits.output_bytes),
+        }
+    }
+}
+
+fn within(field: &'static str, value: u64, min: u64, max: Option<u64>) -> Result<(), LimitError> {
+    if value < min {
+        return Err(LimitError::BelowFloor { field, min });
+    }
+    match max {
+        Some(max) if value > max => Err(LimitError::AboveMaximum { field, max }),
+        _ => Ok(()),
+    }
+}
+
+fn whole_millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A duration written as whole milliseconds.
+mod milliseconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(super::whole_millis(*duration))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}
+
+/// Bytes written as whole MiB.
+mod mebibytes {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::MIB;
+
+    pub fn serialize<S: Serializer>(bytes: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(bytes.div_ceil(MIB))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        let mb = u64::deserialize(deserializer)?;
+        mb.checked_mul(MIB).ok_or_else(|| {
+            D::Error::custom(format!("{mb} MiB is more than this machine can count"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Limits {
+        Limits {
+            timeout: Duration::from_secs(3),
+            compile_timeout: Duration::from_secs(10),
+            memory_bytes: 64 * MIB,
+            output_bytes: 1000,
+            cpus: 1.0,
+            pids: 64,
+            nofile: 64,
+            file_size_bytes: 8 * MIB,
+            scratch_bytes: 16 * MIB,
+        }
+    }
+
+    fn max() -> RequestedLimits {
+        RequestedLimits {
+            timeout_ms: Some(15_000),
+            compile_timeout_ms: Some(30_000),
+            memory_mb: Some(1024),
+            output_bytes: Some(1 << 20),
+        }
+    }
+
+    #[test]
+    fn requested_limits_replace_only_what_they_set() {
+        let requested = RequestedLimits {
+            timeout_ms: Some(500),
+            memory_mb: Some(128),
+            ..Default::default()
+        };
+        let limits = requested.resolve(&base(), &max()).expect("resolves");
+        assert_eq!(limits.timeout, Duration::from_millis(500));
+        assert_eq!(limits.memory_bytes, 128 * MIB);
+        assert_eq!(limits.compile_timeout, base().compile_timeout);
+        assert_eq!(limits.output_bytes, base().output_bytes);
+        assert_eq!(
+            RequestedLimits::default().resolve(&base(), &max()),
+            Ok(base())
+        );
+    }
+
+    #[test]
+    fn each_requested_limit_has_a_floor_and_a_maximum() {
+        let cases = [
+            (
+                RequestedLimits {
+                    timeout_ms: Some(0),
+                    ..Default::default()
+                },
+                "limits.timeout_ms must be at least 1",
+            ),
+            (
+                RequestedLimits {
+                    compile_timeout_ms: Some(30_001),
+                    ..Default::default()
+                },
+                "limits.compile_timeout_ms must be at most 30000 (the server's maximum)",
+            ),
+            (
+                RequestedLimits {
+                    memory_mb: Some(7),
+                    ..Default::default()
+                },
+                "limits.memory_mb must be at least 8",
+            ),
+            (
+                RequestedLimits {
+                    output_bytes: Some((1 << 20) + 1),
+                    ..Default::default()
+                },
+                "limits.output_bytes must be at most 1048576 (the server's maximum)",
+            ),
+        ];
+        for (requested, message) in cases {
+            let error = requested.resolve(&base(), &max()).expect_err(message);
+            assert_eq!(error.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn limits_read_and_write_in_the_configurations_units() {
+        let json = serde_json::to_value(base()).expect("serialises");
+        assert_eq!(json["timeout_ms"], 3000);
+        assert_eq!(json["memory_mb"], 64);
+        assert_eq!(json["file_size_mb"], 8);
+        let back: Limits = serde_json::from_value(json).expect("deserialises");
+        assert_eq!(back, base());
+        let huge = serde_json::json!({"memory_mb": u64::MAX});
+        assert!(serde_json::from_value::<Limits>(huge).is_err());
+        assert_eq!(
+            RequestedLimits::from(&base()).resolve(&base(), &max()),
+            Ok(base())
+        );
     }
 }

@@ -45,7 +45,7 @@ pub use archive::{check_layout as check_file_layout, check_name as check_file_na
 pub use connecting::ConnectingSandbox;
 pub use fresh_run::DockerSandbox;
 pub use language::Language;
-pub use limits::{Limits, MaxLimits};
+pub use limits::{LimitError, Limits, RequestedLimits};
 pub use outcome::{Outcome, Status, StepOutcome, signal_of};
 pub use pooled::PooledSandbox;
 pub use warm_pool::PoolSettings;

@@ -1,5 +1,13 @@
-//! Executor: the second child of a worker for one execution. It runs the
-//! prepared submission through the sandbox and answers with its outcome.
+//! Executor: the second child of a worker for one execution. It owns the
+//! run: it runs the prepared submission through the sandbox, times it (the
+//! `sandbox_us` of the answer) and answers with its outcome.
+//!
+//! It also owns the run's cancellation. The run is its message handler, so
+//! killing the executor drops the sandbox's future mid-run, and the
+//! sandbox's guards remove what it created. That is what happens when its
+//! worker is killed, or the router stopped at a node's shutdown: ractor
+//! kills every child of an actor that stops. A panic in the sandbox fails
+//! this actor alone, which its worker answers as a crash.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

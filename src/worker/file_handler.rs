@@ -1,15 +1,17 @@
 //! File handler: the first child of a worker for one execution. It turns an
-//! [`ExecutionRequest`] into a sandbox [`Submission`]: resolves the language,
-//! checks the files and names the entry point after the language's file.
+//! [`ExecutionRequest`] off the wire into the sandbox's [`Submission`]:
+//! checks it against the node's [`Rules`] (the gateway's own, since a worker
+//! trusts no message), resolves its limits, and lays out its files, the
+//! entry point under the language's file name, which its commands name.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
 
 use crate::protocol::{ExecutionFailure, ExecutionRequest};
-use crate::sandbox::{Language, MaxLimits, SourceFile, Submission};
+use crate::sandbox::Submission;
+use crate::submission::{Rules, SubmissionError};
 
 pub struct FileHandler;
 
@@ -23,75 +25,59 @@ pub enum FileHandlerMessage {
 
 impl Actor for FileHandler {
     type Msg = FileHandlerMessage;
-    type State = (Arc<BTreeMap<String, Language>>, MaxLimits);
-    type Arguments = (Arc<BTreeMap<String, Language>>, MaxLimits);
+    type State = Arc<Rules>;
+    type Arguments = Arc<Rules>;
 
     async fn pre_start(
         &self,
         _myself: ActorRef<Self::Msg>,
-        args: Self::Arguments,
+        rules: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        Ok(args)
+        Ok(rules)
     }
 
     async fn handle(
         &self,
         _myself: ActorRef<Self::Msg>,
         message: Self::Msg,
-        (languages, max_limits): &mut Self::State,
+        rules: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let FileHandlerMessage::Prepare(request, reply) = message;
-        let _ = reply.send(prepare(languages, max_limits, request));
+        let _ = reply.send(prepare(rules, request));
         Ok(())
     }
 }
 
-/// Checks a request against this node's languages and lays out its files.
-pub fn prepare(
-    languages: &BTreeMap<String, Language>,
-    max_limits: &MaxLimits,
-    request: ExecutionRequest,
-) -> Result<Submission, ExecutionFailure> {
-    let Some(language) = languages.get(&request.language) else {
-        return Err(ExecutionFailure::UnsupportedLanguage {
-            language: request.language,
-            supported: languages.keys().cloned().collect(),
-        });
-    };
-    let mut files = request.files.into_iter();
-    let Some(entry) = files.next() else {
-        return Err(ExecutionFailure::InvalidSubmission(
-            "there is no code to run".into(),
-        ));
-    };
-    let mut laid_out = vec![SourceFile {
-        name: language.file.clone(),
-        content: entry.content,
-    }];
-    for file in files {
-        crate::sandbox::check_file_name(&file.name)
-            .map_err(|error| ExecutionFailure::InvalidSubmission(error.to_string()))?;
-        if laid_out.iter().any(|held| held.name == file.name) {
-            return Err(ExecutionFailure::InvalidSubmission(format!(
-                "the file name {} is used twice",
-                file.name
-            )));
-        }
-        laid_out.push(file);
+/// The submission the sandbox runs for `request`, if the rules admit it.
+pub fn prepare(rules: &Rules, request: ExecutionRequest) -> Result<Submission, ExecutionFailure> {
+    let checked = rules.check(&request).map_err(refusal)?;
+    let language = checked.language.clone();
+    let mut files = request.files;
+    if let Some(entry) = files.first_mut() {
+        entry.name = language.file.clone();
     }
-    crate::sandbox::check_file_layout(laid_out.iter().map(|file| file.name.as_str()))
-        .map_err(|error| ExecutionFailure::InvalidSubmission(error.to_string()))?;
-    // The master checked the limits already; a worker trusts no one.
-    let limits = request
-        .limits
-        .apply(&language.limits, max_limits)
-        .map_err(ExecutionFailure::InvalidSubmission)?;
     Ok(Submission {
         execution_id: request.execution_id,
-        limits,
-        language: language.clone(),
-        files: laid_out,
+        language,
+        files,
         stdin: request.stdin,
         args: request.args,
+        limits: checked.limits,
     })
+}
+
+/// How a worker node says that the rules refused a request.
+fn refusal(error: SubmissionError) -> ExecutionFailure {
+    match error {
+        SubmissionError::UnsupportedLanguage {
+            language,
+            supported,
+        } => ExecutionFailure::UnsupportedLanguage {
+            language,
+            supported,
+        },
+        SubmissionError::Invalid(message) | SubmissionError::TooLarge(message) => {
+            ExecutionFailure::InvalidSubmission(message)
+        }
+    }
 }

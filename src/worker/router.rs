@@ -1,54 +1,35 @@
 //! The router of a worker node: the node's only actor other nodes talk to.
 //! It joins the cluster-wide router group, answers pings, and hands each
-//! execution to a free worker of its pool, queueing a bounded number when
-//! all are busy.
+//! execution to the node's [`WorkerSlots`], which give it to a free worker
+//! or queue it, in a task of its own so that the router stays free.
 //!
-//! The pool is supervised: a worker that dies mid-execution has its request
-//! answered as a crash and is replaced by a fresh one before its slot is
-//! given to anyone else.
+//! The workers are its children: a worker that dies mid-execution has its
+//! request answered as a crash and is replaced by a fresh one before its
+//! slot is given to anyone else.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use ractor::rpc::CallResult;
-use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SpawnErr, SupervisionEvent, pg};
-use tokio::sync::{OnceCell, Semaphore};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent, pg};
 
-use super::worker_actor::{Worker, WorkerContext, WorkerMessage};
-use crate::protocol::{
-    ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply, ROUTER_GROUP, RouterMessage,
-    Wire,
-};
-use crate::sandbox::{Language, MaxLimits, Sandbox, SourceFile, Status, Submission};
+use super::slots::WorkerSlots;
+use super::worker_actor::WorkerContext;
+use crate::protocol::{ExecutionFailure, ROUTER_GROUP, RouterMessage, Wire};
+use crate::sandbox::Sandbox;
+use crate::submission::Rules;
 
 pub struct Router;
 
 pub struct RouterArgs {
     pub node: String,
-    pub max_limits: MaxLimits,
+    /// What a submission may be on this node (its languages included).
+    pub rules: Arc<Rules>,
     pub workers: usize,
     pub queue_capacity: usize,
-    pub languages: Arc<BTreeMap<String, Language>>,
     pub sandbox: Arc<dyn Sandbox>,
 }
 
 pub struct RouterState {
-    pool: Arc<Pool>,
-}
-
-/// The workers of a node. One semaphore permit per worker: holding a permit
-/// entitles a task to pop exactly one idle worker.
-struct Pool {
-    context: WorkerContext,
-    router: ActorCell,
-    permits: Semaphore,
-    idle: Mutex<Vec<ActorRef<WorkerMessage>>>,
-    size: usize,
-    queued: AtomicUsize,
-    queue_capacity: usize,
-    /// The languages' versions, read from the images on first demand.
-    versions: OnceCell<BTreeMap<String, String>>,
+    slots: Arc<WorkerSlots>,
 }
 
 impl Actor for Router {
@@ -63,25 +44,19 @@ impl Actor for Router {
     ) -> Result<Self::State, ActorProcessingErr> {
         let context = WorkerContext {
             node: args.node,
-            max_limits: args.max_limits,
-            languages: args.languages,
+            rules: args.rules,
             sandbox: args.sandbox,
         };
-        let pool = Arc::new(Pool {
+        let slots = WorkerSlots::start(
             context,
-            router: myself.get_cell(),
-            permits: Semaphore::new(args.workers),
-            idle: Mutex::new(Vec::with_capacity(args.workers)),
-            size: args.workers,
-            queued: AtomicUsize::new(0),
-            queue_capacity: args.queue_capacity,
-            versions: OnceCell::new(),
-        });
-        for _ in 0..args.workers {
-            let worker = pool.spawn_worker().await?;
-            pool.release(worker);
-        }
-        Ok(RouterState { pool })
+            myself.get_cell(),
+            args.workers,
+            args.queue_capacity,
+        )
+        .await?;
+        Ok(RouterState {
+            slots: Arc::new(slots),
+        })
     }
 
     async fn post_start(
@@ -91,8 +66,8 @@ impl Actor for Router {
     ) -> Result<(), ActorProcessingErr> {
         pg::join(ROUTER_GROUP.to_string(), vec![myself.get_cell()]);
         tracing::info!(
-            node = %state.pool.context.node,
-            workers = state.pool.size,
+            node = %state.slots.node(),
+            workers = state.slots.size(),
             "router joined the cluster's router group"
         );
         Ok(())
@@ -113,13 +88,13 @@ impl Actor for Router {
         message: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let pool = state.pool.clone();
+        let slots = state.slots.clone();
         match message {
             RouterMessage::Execute(Wire(Ok(request)), reply) => {
                 // The execution runs in its own task: the router stays free
                 // to take the next message while workers are busy.
                 tokio::spawn(async move {
-                    let answer = pool.dispatch(request).await;
+                    let answer = slots.dispatch(request).await;
                     let _ = reply.send(Wire::new(answer));
                 });
             }
@@ -138,7 +113,7 @@ impl Actor for Router {
                     }
                 };
                 tokio::spawn(async move {
-                    let _ = reply.send(Wire::new(pool.ping(with_versions).await));
+                    let _ = reply.send(Wire::new(slots.ping(with_versions).await));
                 });
             }
         }
@@ -165,171 +140,41 @@ impl Actor for Router {
     }
 }
 
-impl Pool {
-    async fn spawn_worker(&self) -> Result<ActorRef<WorkerMessage>, SpawnErr> {
-        let (worker, _) =
-            Actor::spawn_linked(None, Worker, self.context.clone(), self.router.clone()).await?;
-        Ok(worker)
-    }
-
-    fn release(&self, worker: ActorRef<WorkerMessage>) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(worker);
-        }
-    }
-
-    fn take(&self) -> Option<ActorRef<WorkerMessage>> {
-        self.idle.lock().ok().and_then(|mut idle| idle.pop())
-    }
-
-    async fn dispatch(&self, request: ExecutionRequest) -> ExecutionReply {
-        // Bounded queue: past it the node says so at once instead of piling
-        // up waiting tasks.
-        let waiting = self.queued.fetch_add(1, Ordering::SeqCst);
-        if self.permits.available_permits() == 0 && waiting >= self.queue_capacity {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(ExecutionFailure::Busy {
-                node: self.context.node.clone(),
-            });
-        }
-        let permit = self.permits.acquire().await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        let Ok(_permit) = permit else {
-            return Err(ExecutionFailure::WorkerCrashed(
-                "the worker pool is closed".into(),
-            ));
-        };
-        let Some(worker) = self.take() else {
-            return Err(ExecutionFailure::WorkerCrashed(
-                "no idle worker behind a free slot".into(),
-            ));
-        };
-        let execution_id = request.execution_id.clone();
-        match worker
-            .call(|port| WorkerMessage::Run(request, port), None)
-            .await
-        {
-            Ok(CallResult::Success(answer)) => {
-                self.release(worker);
-                self.blame_engine(answer).await
-            }
-            _ => {
-                // The worker died holding this request: answer it, and put a
-                // fresh worker in its slot before the permit is returned.
-                tracing::error!(%execution_id, "worker died during the execution");
-                match self.spawn_worker().await {
-                    Ok(replacement) => self.release(replacement),
-                    Err(error) => tracing::error!(%error, "cannot replace a crashed worker"),
-                }
-                Err(ExecutionFailure::WorkerCrashed(format!(
-                    "the worker running execution {execution_id} crashed"
-                )))
-            }
-        }
-    }
-
-    /// An engine fault on a node whose engine is down is reported as such,
-    /// so the master tries another node. Checked only after a fault: the
-    /// heartbeat watches readiness, the request path pays nothing for it.
-    async fn blame_engine(&self, answer: ExecutionReply) -> ExecutionReply {
-        let faulted =
-            matches!(&answer, Ok(executed) if executed.outcome.status == Status::InternalError);
-        if !faulted {
-            return answer;
-        }
-        match self.context.sandbox.check_ready().await {
-            Ok(()) => answer,
-            Err(error) => Err(ExecutionFailure::EngineUnavailable(format!(
-                "the Docker engine of worker node {} is unavailable: {error:#}",
-                self.context.node
-            ))),
-        }
-    }
-
-    async fn ping(&self, with_versions: bool) -> PingReply {
-        let ready = self.context.sandbox.check_ready().await;
-        let versions = if with_versions && ready.is_ok() {
-            self.versions
-                .get_or_init(|| read_versions(&self.context))
-                .await
-                .clone()
-        } else {
-            BTreeMap::new()
-        };
-        let free = self.permits.available_permits();
-        PingReply {
-            node: self.context.node.clone(),
-            ready: ready.is_ok(),
-            problem: ready.err().map(|error| format!("{error:#}")),
-            workers: self.size,
-            busy: self.size.saturating_sub(free),
-            queued: self.queued.load(Ordering::SeqCst),
-            versions,
-        }
-    }
-}
-
-/// Runs each language's version command in its image and keeps the first
-/// line it prints (some print to stderr, as `java -version` does).
-async fn read_versions(context: &WorkerContext) -> BTreeMap<String, String> {
-    let mut versions = BTreeMap::new();
-    for language in context.languages.values() {
-        let Some(command) = &language.version else {
-            continue;
-        };
-        let mut probe = language.clone();
-        probe.run = command.clone();
-        probe.compile = None;
-        let outcome = context
-            .sandbox
-            .execute(Submission {
-                execution_id: uuid::Uuid::new_v4().to_string(),
-                files: vec![SourceFile {
-                    name: language.file.clone(),
-                    content: String::new(),
-                }],
-                stdin: String::new(),
-                args: Vec::new(),
-                limits: language.limits.clone(),
-                language: probe,
-            })
-            .await;
-        let line = outcome.run.and_then(|run| {
-            run.stdout
-                .lines()
-                .chain(run.stderr.lines())
-                .map(str::trim)
-                .find(|line| !line.is_empty())
-                .map(str::to_string)
-        });
-        match line {
-            Some(line) => {
-                versions.insert(language.name.clone(), line);
-            }
-            None => {
-                tracing::warn!(language = %language.name, "its version command printed nothing")
-            }
-        }
-    }
-    versions
-}
-
 #[cfg(test)]
 mod tests {
-    //! The pool's supervision, with a fake sandbox (unit tests only; the
+    //! The workers' supervision, with a fake sandbox (unit tests only; the
     //! end-to-end tests use the real engine).
 
     use std::time::Duration;
 
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use futures_util::FutureExt;
     use futures_util::future::BoxFuture;
+    use ractor::rpc::CallResult;
 
     use super::*;
-    use crate::protocol::{Executed, PingRequest};
-    use crate::sandbox::{Limits, Outcome, StepOutcome};
+    use crate::protocol::{Executed, ExecutionReply, ExecutionRequest, PingRequest};
+    use crate::sandbox::{
+        Language, Limits, Outcome, RequestedLimits, SourceFile, Status, StepOutcome, Submission,
+    };
 
-    /// Echoes the code as stdout; "panic" panics, "hang" never ends.
-    struct FakeSandbox;
+    /// Echoes the code as stdout; "panic" panics, "hang" never ends (and
+    /// counts the hanging runs that were cancelled).
+    #[derive(Default)]
+    struct FakeSandbox {
+        cancelled: Arc<AtomicUsize>,
+    }
+
+    /// Counts its drop: a run dropped before its end was cancelled.
+    struct Cancelled(Arc<AtomicUsize>);
+
+    impl Drop for Cancelled {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 
     impl Sandbox for FakeSandbox {
         fn execute(&self, submission: Submission) -> BoxFuture<'_, Outcome> {
@@ -337,7 +182,10 @@ mod tests {
                 let code = submission.files[0].content.clone();
                 match code.as_str() {
                     "panic" => panic!("the sandbox blew up"),
-                    "hang" => futures_util::future::pending().await,
+                    "hang" => {
+                        let _cancelled = Cancelled(self.cancelled.clone());
+                        futures_util::future::pending().await
+                    }
                     _ => Outcome {
                         execution_id: submission.execution_id,
                         status: Status::Ok,
@@ -390,22 +238,26 @@ mod tests {
     }
 
     async fn router(workers: usize) -> ActorRef<RouterMessage> {
+        router_over(workers, FakeSandbox::default()).await
+    }
+
+    async fn router_over(workers: usize, sandbox: FakeSandbox) -> ActorRef<RouterMessage> {
         let languages = Arc::new(BTreeMap::from([("fake".to_string(), language())]));
+        let max_limits = RequestedLimits {
+            timeout_ms: Some(10_000),
+            compile_timeout_ms: Some(10_000),
+            memory_mb: Some(512),
+            output_bytes: Some(1 << 20),
+        };
         let (router, _) = Actor::spawn(
             None,
             Router,
             RouterArgs {
                 node: "test-node".into(),
-                max_limits: MaxLimits {
-                    timeout: Duration::from_secs(10),
-                    compile_timeout: Duration::from_secs(10),
-                    memory_bytes: 512 << 20,
-                    output_bytes: 1 << 20,
-                },
+                rules: Arc::new(Rules::new(languages, max_limits, 1 << 16)),
                 workers,
                 queue_capacity: 0,
-                languages,
-                sandbox: Arc::new(FakeSandbox),
+                sandbox: Arc::new(sandbox),
             },
         )
         .await
@@ -464,7 +316,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_crash_during_an_execution_is_answered_and_the_pool_goes_on() {
+    async fn a_crash_during_an_execution_is_answered_and_the_workers_go_on() {
         let router = router(1).await;
         let reply = execute(&router, "panic").await;
         assert!(
@@ -476,8 +328,10 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_killed_worker_is_replaced_and_its_request_answered() {
-        let router = router(1).await;
+    async fn a_killed_worker_is_replaced_and_its_request_answered_and_its_run_cancelled() {
+        let sandbox = FakeSandbox::default();
+        let cancelled = sandbox.cancelled.clone();
+        let router = router_over(1, sandbox).await;
         let pending = tokio::spawn({
             let router = router.clone();
             async move { execute(&router, "hang").await }
@@ -491,6 +345,14 @@ mod tests {
             matches!(reply, Err(ExecutionFailure::WorkerCrashed(_))),
             "{reply:?}"
         );
+        // Killing the worker killed its executor, which dropped the run.
+        for _ in 0..1000 {
+            if cancelled.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(cancelled.load(Ordering::SeqCst), 1, "the run goes on");
         assert_eq!(stdout(execute(&router, "again").await), "again");
         // The killed worker leaves its supervisor's children as it ends.
         for _ in 0..1000 {
@@ -499,7 +361,7 @@ mod tests {
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        assert_eq!(router.get_children().len(), 1, "the pool keeps its size");
+        assert_eq!(router.get_children().len(), 1, "the node keeps its workers");
         router.stop(None);
     }
 

@@ -1,8 +1,8 @@
 //! A worker: runs one execution at a time. For each it spawns a file handler,
-//! then an executor, both linked to it, and answers with the outcome. A child
-//! that panics fails only its own execution, which is answered as a crash.
+//! then an executor, both linked to it, and answers with the outcome. Its
+//! job is the sequence and the containment: a child that panics fails only
+//! its own execution, which is answered as a crash, and the worker goes on.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ractor::rpc::CallResult;
@@ -12,7 +12,8 @@ use ractor_cluster::RactorMessage;
 use super::executor::{Executor, ExecutorMessage};
 use super::file_handler::{FileHandler, FileHandlerMessage};
 use crate::protocol::{Executed, ExecutionFailure, ExecutionReply, ExecutionRequest};
-use crate::sandbox::{Language, MaxLimits, Sandbox};
+use crate::sandbox::Sandbox;
+use crate::submission::Rules;
 
 pub struct Worker;
 
@@ -20,8 +21,7 @@ pub struct Worker;
 #[derive(Clone)]
 pub struct WorkerContext {
     pub node: String,
-    pub max_limits: MaxLimits,
-    pub languages: Arc<BTreeMap<String, Language>>,
+    pub rules: Arc<Rules>,
     pub sandbox: Arc<dyn Sandbox>,
 }
 
@@ -75,14 +75,10 @@ async fn run(
     request: ExecutionRequest,
 ) -> ExecutionReply {
     let execution_id = request.execution_id.clone();
-    let (file_handler, _) = Actor::spawn_linked(
-        None,
-        FileHandler,
-        (context.languages.clone(), context.max_limits.clone()),
-        myself.get_cell(),
-    )
-    .await
-    .map_err(|error| ExecutionFailure::WorkerCrashed(error.to_string()))?;
+    let (file_handler, _) =
+        Actor::spawn_linked(None, FileHandler, context.rules.clone(), myself.get_cell())
+            .await
+            .map_err(|error| ExecutionFailure::WorkerCrashed(error.to_string()))?;
     let prepared = file_handler
         .call(|port| FileHandlerMessage::Prepare(request, port), None)
         .await;

@@ -5,7 +5,8 @@
 //! original braindrill's environment variables (`CLUSTER_IP`, `HTTP_PORT`,
 //! ...), and any key as `BRAINDRILL__SECTION__KEY`. A setting that does not
 //! parse or does not make sense stops the process with a message naming the
-//! key and the problem.
+//! key and the problem. A language's settings, and how its limits inherit
+//! the defaults, are in [`languages`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,9 +15,13 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::sandbox::{Language, Limits, MaxLimits, PoolSettings, sweeper};
+use crate::sandbox::{Limits, PoolSettings, RequestedLimits, sweeper};
 
-const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
+pub use languages::LanguageSettings;
+
+mod languages;
+
+const DEFAULT_SETTINGS: &str = include_str!("../../config/default.toml");
 
 /// The original's environment variables and the keys they set.
 const ENV_ALIASES: &[(&str, &str)] = &[
@@ -121,8 +126,10 @@ pub struct WorkerSettings {
 pub struct SandboxSettings {
     pub docker_socket: String,
     pub docker_timeout_s: u64,
-    pub limits: LimitSettings,
-    pub max_limits: MaxLimitSettings,
+    /// Limits of every execution, unless its language sets its own.
+    pub limits: Limits,
+    /// The most a request may ask for; every field is set.
+    pub max_limits: RequestedLimits,
     pub pool: PoolSettingsFile,
 }
 
@@ -134,51 +141,6 @@ pub struct PoolSettingsFile {
     pub per_key: usize,
     pub max_total: usize,
     pub max_idle_s: u64,
-}
-
-/// The most a request may ask for.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MaxLimitSettings {
-    pub timeout_ms: u64,
-    pub compile_timeout_ms: u64,
-    pub memory_mb: u64,
-    pub output_bytes: usize,
-}
-
-/// Limits as written in settings; every field optional so that a language
-/// can override only some of them.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitSettings {
-    pub timeout_ms: Option<u64>,
-    pub compile_timeout_ms: Option<u64>,
-    pub memory_mb: Option<u64>,
-    pub output_bytes: Option<usize>,
-    pub cpus: Option<f64>,
-    pub pids: Option<i64>,
-    pub nofile: Option<i64>,
-    pub file_size_mb: Option<u64>,
-    pub scratch_mb: Option<u64>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LanguageSettings {
-    pub image: String,
-    pub file: String,
-    pub run: Vec<String>,
-    #[serde(default)]
-    pub compile: Option<Vec<String>>,
-    /// Command that prints the language's version, run once per worker.
-    #[serde(default)]
-    pub version: Option<Vec<String>>,
-    #[serde(default)]
-    pub limits: LimitSettings,
-    /// Folders a warm sandbox looks through while it waits (see
-    /// [`Language::warm_paths`]).
-    #[serde(default)]
-    pub warm_paths: Vec<String>,
 }
 
 impl Settings {
@@ -284,6 +246,17 @@ impl Settings {
         if self.http.max_body_bytes == 0 {
             bail!("invalid configuration: http.max_body_bytes must be at least 1");
         }
+        let max = &self.sandbox.max_limits;
+        for (field, set) in [
+            ("timeout_ms", max.timeout_ms.is_some()),
+            ("compile_timeout_ms", max.compile_timeout_ms.is_some()),
+            ("memory_mb", max.memory_mb.is_some()),
+            ("output_bytes", max.output_bytes.is_some()),
+        ] {
+            if !set {
+                bail!("invalid configuration: sandbox.max_limits.{field} is missing");
+            }
+        }
         if self.languages.is_empty() {
             bail!("invalid configuration: languages must name at least one language");
         }
@@ -303,68 +276,6 @@ impl Settings {
             // Refill while at most half the node's workers are busy.
             refill_below_in_flight: (self.worker.workers_per_node / 2).max(1),
         })
-    }
-
-    /// The most a request may ask for.
-    pub fn max_limits(&self) -> MaxLimits {
-        let max = &self.sandbox.max_limits;
-        MaxLimits {
-            timeout: Duration::from_millis(max.timeout_ms),
-            compile_timeout: Duration::from_millis(max.compile_timeout_ms),
-            memory_bytes: mib(max.memory_mb),
-            output_bytes: max.output_bytes,
-        }
-    }
-
-    /// The global limits with nothing left unset.
-    pub fn default_limits(&self) -> anyhow::Result<Limits> {
-        resolve_limits("sandbox.limits", &self.sandbox.limits, None)
-    }
-
-    /// Every configured language with its limits resolved.
-    pub fn languages(&self) -> anyhow::Result<Vec<Language>> {
-        let defaults = self.default_limits()?;
-        self.languages
-            .iter()
-            .map(|(name, language)| {
-                let key = format!("languages.{name}");
-                if language.image.trim().is_empty() {
-                    bail!("invalid configuration: {key}.image must not be empty");
-                }
-                if language.run.is_empty() {
-                    bail!("invalid configuration: {key}.run must name a command");
-                }
-                if language.compile.as_ref().is_some_and(Vec::is_empty) {
-                    bail!("invalid configuration: {key}.compile must name a command when set");
-                }
-                let file = language.file.as_str();
-                if file.is_empty() || file.contains('/') || file.starts_with('.') {
-                    bail!(
-                        "invalid configuration: {key}.file must be a plain file name, got {file:?}"
-                    );
-                }
-                let limits = resolve_limits(
-                    &format!("{key}.limits"),
-                    &language.limits,
-                    Some(&defaults),
-                )?;
-                if let Err(field) = self.max_limits().admits(&limits) {
-                    bail!(
-                        "invalid configuration: {key}.limits.{field} is above sandbox.max_limits.{field}"
-                    );
-                }
-                Ok(Language {
-                    name: name.clone(),
-                    image: language.image.clone(),
-                    file: language.file.clone(),
-                    run: language.run.clone(),
-                    compile: language.compile.clone(),
-                    version: language.version.clone(),
-                    limits,
-                    warm_paths: language.warm_paths.clone(),
-                })
-            })
-            .collect()
     }
 
     pub fn role(&self) -> Role {
@@ -391,73 +302,6 @@ impl Settings {
     pub fn ping_timeout(&self) -> Duration {
         Duration::from_millis(self.cluster.ping_timeout_ms)
     }
-}
-
-fn resolve_limits(
-    key: &str,
-    given: &LimitSettings,
-    defaults: Option<&Limits>,
-) -> anyhow::Result<Limits> {
-    fn pick<T: Copy>(
-        key: &str,
-        field: &str,
-        given: Option<T>,
-        default: Option<T>,
-    ) -> anyhow::Result<T> {
-        given
-            .or(default)
-            .with_context(|| format!("invalid configuration: {key}.{field} is missing"))
-    }
-    let d = defaults;
-    let limits = Limits {
-        timeout: Duration::from_millis(pick(
-            key,
-            "timeout_ms",
-            given.timeout_ms,
-            d.map(|d| d.timeout.as_millis() as u64),
-        )?),
-        compile_timeout: Duration::from_millis(pick(
-            key,
-            "compile_timeout_ms",
-            given.compile_timeout_ms,
-            d.map(|d| d.compile_timeout.as_millis() as u64),
-        )?),
-        memory_bytes: pick(
-            key,
-            "memory_mb",
-            given.memory_mb.map(mib),
-            d.map(|d| d.memory_bytes),
-        )?,
-        output_bytes: pick(
-            key,
-            "output_bytes",
-            given.output_bytes,
-            d.map(|d| d.output_bytes),
-        )?,
-        cpus: pick(key, "cpus", given.cpus, d.map(|d| d.cpus))?,
-        pids: pick(key, "pids", given.pids, d.map(|d| d.pids))?,
-        nofile: pick(key, "nofile", given.nofile, d.map(|d| d.nofile))?,
-        file_size_bytes: pick(
-            key,
-            "file_size_mb",
-            given.file_size_mb.map(mib),
-            d.map(|d| d.file_size_bytes),
-        )?,
-        scratch_bytes: pick(
-            key,
-            "scratch_mb",
-            given.scratch_mb.map(mib),
-            d.map(|d| d.scratch_bytes),
-        )?,
-    };
-    limits
-        .check()
-        .map_err(|problem| anyhow::anyhow!("invalid configuration: {key}.{problem}"))?;
-    Ok(limits)
-}
-
-fn mib(value: u64) -> u64 {
-    value * 1024 * 1024
 }
 
 #[cfg(test)]
@@ -489,7 +333,7 @@ mod tests {
         for name in ["java", "javascript", "perl", "php", "python", "ruby"] {
             assert!(names.contains(&name.to_string()), "{name} missing");
         }
-        let limits = settings.default_limits().expect("limits");
+        let limits = &settings.sandbox.limits;
         assert_eq!(limits.timeout, Duration::from_secs(3));
         assert_eq!(limits.output_bytes, 409_600);
         assert_eq!(limits.pids, 64);
@@ -525,10 +369,7 @@ mod tests {
         assert_eq!(settings.cluster.cookie, "s3cret");
         assert_eq!(settings.worker.workers_per_node, 4);
         assert_eq!(settings.master.load_balancers, 5);
-        assert_eq!(
-            settings.default_limits().expect("limits").timeout,
-            Duration::from_secs(5)
-        );
+        assert_eq!(settings.sandbox.limits.timeout, Duration::from_secs(5));
         let name = settings.node_name();
         assert!(
             name.starts_with("worker-") && name.ends_with("-1700"),
@@ -567,6 +408,14 @@ limits = { timeout_ms = 1500 }
             .expect("lua configured");
         assert_eq!(lua.limits.timeout, Duration::from_millis(1500));
         assert_eq!(lua.limits.memory_bytes, 32 * 1024 * 1024);
+        let java = settings
+            .languages()
+            .expect("languages")
+            .into_iter()
+            .find(|language| language.name == "java")
+            .expect("java configured");
+        assert_eq!(java.limits.pids, 128, "its own");
+        assert_eq!(java.limits.nofile, 64, "inherited");
     }
 
     #[test]
@@ -593,6 +442,36 @@ limits = { timeout_ms = 1500 }
         .expect_err("must fail")
         .to_string();
         assert!(error.contains("memory"), "{error}");
+
+        let error = Settings::load(
+            None,
+            env(&[("BRAINDRILL__LANGUAGES__JAVA__LIMITS__PIDS", "4")]),
+        )
+        .expect_err("must fail")
+        .to_string();
+        assert!(error.contains("languages.java.limits.pids"), "{error}");
+
+        let error = Settings::load(
+            None,
+            env(&[("BRAINDRILL__LANGUAGES__JAVA__LIMITS__TIMEOUT_MS", "99999")]),
+        )
+        .expect_err("must fail")
+        .to_string();
+        assert!(
+            error.contains("languages.java.limits.timeout_ms is above sandbox.max_limits"),
+            "{error}"
+        );
+
+        let error = Settings::load(
+            None,
+            env(&[("BRAINDRILL__LANGUAGES__JAVA__LIMITS__COLOUR", "red")]),
+        )
+        .expect_err("must fail")
+        .to_string();
+        assert!(
+            error.contains("languages.java.limits") && error.contains("colour"),
+            "{error}"
+        );
 
         let error = Settings::load(Some(Path::new("/nonexistent/braindrill.toml")), env(&[]))
             .expect_err("must fail")
