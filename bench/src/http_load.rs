@@ -32,8 +32,9 @@ const ROUND_PER_CLIENT: usize = 10;
 /// The header in which the worker reports its sandbox's time in microseconds.
 pub const SANDBOX_US_HEADER: &str = "x-braindrill-sandbox-us";
 
-/// What one level needs to run its batches.
-struct Target {
+/// The three sides measured at each level: the engine behind its
+/// endpoint, the `docker run` baseline and the direct sandbox.
+struct Sides {
     client: reqwest::Client,
     endpoint: String,
     code: String,
@@ -50,7 +51,7 @@ pub async fn http_bench(docker: &Docker, args: HttpArgs, direct_node: &str) -> a
     check_language_name(&args.language)?;
     let language = load_language(&args.language)?;
     let watched = watched_processes(&args.master_pid, &args.worker_pid)?;
-    let target = Target {
+    let sides = Sides {
         client: reqwest::Client::builder()
             .timeout(JOB_TIMEOUT)
             .no_proxy()
@@ -63,15 +64,15 @@ pub async fn http_bench(docker: &Docker, args: HttpArgs, direct_node: &str) -> a
         language,
     };
     let machine = machine(docker).await?;
-    wait_ready(&target.client, &base).await?;
+    wait_ready(&sides.client, &base).await?;
     // Idle: before anything of ours has run on the node.
     let idle = idle_rss(&watched)?;
-    warm_up(&target).await?;
+    warm_up(&sides).await?;
 
     let sampler = RssSampler::start(&watched);
     let mut levels = Vec::new();
     for &concurrency in &args.concurrency {
-        let level = run_level(&target, &args, concurrency as usize, deadline, &sampler).await;
+        let level = run_level(&sides, &args, concurrency as usize, deadline, &sampler).await;
         print_level(&level);
         levels.push(level);
     }
@@ -86,7 +87,7 @@ pub async fn http_bench(docker: &Docker, args: HttpArgs, direct_node: &str) -> a
         note: args.note,
         requests_per_level: args.requests,
         baseline_every: args.baseline_every,
-        baseline_command: target.baseline,
+        baseline_command: sides.baseline,
         direct_every: args.direct_every,
         direct_node: direct_node.to_string(),
         levels,
@@ -118,6 +119,7 @@ fn check_url(raw: &str) -> anyhow::Result<String> {
     }
 }
 
+/// Refuses a language name that is not a plain word (it goes into the URL).
 fn check_language_name(name: &str) -> anyhow::Result<()> {
     let plain = !name.is_empty()
         && name
@@ -146,13 +148,13 @@ async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> 
 
 /// Two unrecorded engine requests, one baseline run and one direct
 /// execution; checks they print the same.
-async fn warm_up(target: &Target) -> anyhow::Result<()> {
+async fn warm_up(sides: &Sides) -> anyhow::Result<()> {
     let mut engine_body = String::new();
     for _ in 0..2 {
-        let response = target
+        let response = sides
             .client
-            .post(&target.endpoint)
-            .body(target.code.clone())
+            .post(&sides.endpoint)
+            .body(sides.code.clone())
             .send()
             .await
             .context("the warm-up request failed")?;
@@ -161,13 +163,13 @@ async fn warm_up(target: &Target) -> anyhow::Result<()> {
         }
         engine_body = response.text().await.context("the warm-up answer")?;
     }
-    let baseline_out = baseline_output(&target.baseline).await?;
+    let baseline_out = baseline_output(&sides.baseline).await?;
     if baseline_out != engine_body {
         eprintln!(
             "warning: the engine answered {engine_body:?} but the baseline printed {baseline_out:?}"
         );
     }
-    let direct_out = direct_output(&target.direct, &target.language, &target.code).await?;
+    let direct_out = direct_output(&sides.direct, &sides.language, &sides.code).await?;
     if direct_out != engine_body {
         eprintln!(
             "warning: the engine answered {engine_body:?} but the direct sandbox printed {direct_out:?}"
@@ -180,7 +182,7 @@ async fn warm_up(target: &Target) -> anyhow::Result<()> {
 /// direct batch and a baseline batch at the same concurrency, until the
 /// count or the deadline.
 async fn run_level(
-    target: &Target,
+    sides: &Sides,
     args: &HttpArgs,
     concurrency: usize,
     deadline: Instant,
@@ -197,11 +199,11 @@ async fn run_level(
     while remaining > 0 && Instant::now() < deadline {
         let count = round.min(remaining);
         remaining -= count;
-        engine.add(run_batch(count, concurrency, || engine_request(target)).await);
+        engine.add(run_batch(count, concurrency, || engine_request(sides)).await);
         let direct_count = count.div_ceil(direct_every);
         direct.add(
             run_batch(direct_count, concurrency.min(direct_count), || {
-                direct_run(&target.direct, &target.language, &target.code)
+                direct_run(&sides.direct, &sides.language, &sides.code)
             })
             .await,
         );
@@ -209,7 +211,7 @@ async fn run_level(
         let baseline_concurrency = concurrency.min(baseline_count);
         baseline.add(
             run_batch(baseline_count, baseline_concurrency, || {
-                baseline_run(&target.baseline)
+                baseline_run(&sides.baseline)
             })
             .await,
         );
@@ -249,12 +251,12 @@ where
 }
 
 /// One `POST /lang/{language}`, timed until its whole answer is read.
-async fn engine_request(target: &Target) -> Sample {
+async fn engine_request(sides: &Sides) -> Sample {
     let started = Instant::now();
-    let answer = target
+    let answer = sides
         .client
-        .post(&target.endpoint)
-        .body(target.code.clone())
+        .post(&sides.endpoint)
+        .body(sides.code.clone())
         .send()
         .await;
     let mut sandbox_us = None;
