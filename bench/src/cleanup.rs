@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bollard::Docker;
-use bollard::query_parameters::{RemoveContainerOptions, RemoveVolumeOptions};
 use braindrill::sandbox::{engine, sweeper};
 
 /// The label of everything this harness creates (but the direct sandbox's).
@@ -48,10 +47,10 @@ pub async fn sweep(docker: &Docker) -> anyhow::Result<()> {
         .into_iter()
         .filter_map(|container| container.id)
     {
-        remove_container(docker, &id).await?;
+        engine::remove_container(docker, &id).await?;
     }
     for volume in found.volumes {
-        remove_volume(docker, &volume.name).await?;
+        engine::remove_volume(docker, &volume.name).await?;
     }
     Ok(())
 }
@@ -64,41 +63,4 @@ pub async fn sweep_node(docker: &Docker, node: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot remove the direct sandbox's leftovers ({node})"))?;
     Ok(())
-}
-
-/// Removes a container and its anonymous volumes, running or not; one
-/// already gone is not an error.
-pub async fn remove_container(docker: &Docker, name: &str) -> anyhow::Result<()> {
-    let options = RemoveContainerOptions {
-        force: true,
-        v: true,
-        ..Default::default()
-    };
-    match docker.remove_container(name, Some(options)).await {
-        Err(error) if !is_not_found(&error) => {
-            Err(anyhow::Error::new(error).context(format!("cannot remove container {name}")))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Removes a volume; one already gone is not an error.
-pub async fn remove_volume(docker: &Docker, name: &str) -> anyhow::Result<()> {
-    let options = RemoveVolumeOptions { force: true };
-    match docker.remove_volume(name, Some(options)).await {
-        Err(error) if !is_not_found(&error) => {
-            Err(anyhow::Error::new(error).context(format!("cannot remove volume {name}")))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn is_not_found(error: &bollard::errors::Error) -> bool {
-    matches!(
-        error,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
-    )
 }

@@ -15,11 +15,10 @@ use bollard::models::{
     ResourcesUlimits,
 };
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
-use braindrill::sandbox::Limits;
 use braindrill::sandbox::container_spec::ContainerSpec;
-use futures_util::StreamExt;
+use braindrill::sandbox::{Limits, engine};
 
-use crate::cleanup::{bench_labels, remove_container, remove_volume};
+use crate::cleanup::bench_labels;
 use crate::cli::StartCostArgs;
 use crate::environment::{Machine, load_language, machine, utc_now};
 use crate::report::write_file;
@@ -159,8 +158,8 @@ async fn run_once(docker: &Docker, variant: Variant, setup: &Setup) -> anyhow::R
         variant.uses_volume().then_some(&volume),
     )
     .await;
-    let removed = remove_container(docker, &name).await;
-    let volume_removed = remove_volume(docker, &volume).await;
+    let removed = engine::remove_container(docker, &name).await;
+    let volume_removed = engine::remove_volume(docker, &volume).await;
     let phases = lived.with_context(|| format!("variant {:?}", variant.describe()))?;
     removed?;
     volume_removed?;
@@ -191,7 +190,7 @@ async fn live(
         .context("cannot start the container")?;
     let start = clock.elapsed();
     let clock = Instant::now();
-    let exit_code = wait_for_exit(docker, name).await?;
+    let exit_code = engine::wait_for_exit(docker, name, JOB_TIMEOUT).await?;
     let wait = clock.elapsed();
     if exit_code != 0 {
         bail!("the container exited with {exit_code}");
@@ -206,7 +205,7 @@ async fn live(
         .await
         .context("cannot remove the container")?;
     if let Some(volume) = volume {
-        remove_volume(docker, volume).await?;
+        engine::remove_volume(docker, volume).await?;
     }
     let remove = clock.elapsed();
     Ok(Phases {
@@ -215,21 +214,6 @@ async fn live(
         wait,
         remove,
     })
-}
-
-/// The container's exit code; the engine reports a non-zero one as an error
-/// of the wait call.
-async fn wait_for_exit(docker: &Docker, name: &str) -> anyhow::Result<i64> {
-    let mut wait = docker.wait_container(name, None);
-    let waited = tokio::time::timeout(JOB_TIMEOUT, wait.next())
-        .await
-        .context("the container did not exit in time")?;
-    match waited {
-        Some(Ok(response)) => Ok(response.status_code),
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
-        Some(Err(error)) => Err(anyhow::Error::new(error).context("cannot wait for the container")),
-        None => bail!("the engine closed the wait for the container"),
-    }
 }
 
 /// The container of `variant`: bare, with one option added, or the engine's
