@@ -1,11 +1,18 @@
 //! Assembles a node from its settings, in one place: the cluster node, the
 //! worker side (Docker, sweep, router and its pool) and the master side
-//! (load balancers and the HTTP gateway), then runs until SIGTERM or Ctrl-C
-//! and shuts down in order.
+//! (load balancers, heartbeat and the HTTP layer of [`crate::master::http`]).
+//!
+//! [`start`] returns a [`RunningNode`]: the bound HTTP address (so a caller
+//! may ask for port 0), the cluster address, and [`RunningNode::stop`], which
+//! shuts down in order: HTTP stops accepting and finishes its requests, the
+//! worker leaves the router group, drains and sweeps its sandboxes, then the
+//! cluster node stops. `main` waits for SIGTERM or Ctrl-C and calls it.
+//! [`start_with_sandbox`] runs the worker side on a sandbox the caller gives
+//! (the in-process tests give a fake), with no Docker engine at all.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,16 +20,17 @@ use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, pg};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::cluster::node::{self, ClusterNode};
 use crate::cluster::seed_dialer::SeedDialer;
 use crate::configuration::{Role, Settings};
-use crate::master::api_keys::ApiKeys;
-use crate::master::gateway::{self, Gateway};
 use crate::master::heartbeat::Heartbeat;
-use crate::master::http_server;
+use crate::master::http::api_keys::ApiKeys;
+use crate::master::http::state::AppState;
+use crate::master::http::{self, server};
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
-use crate::master::routing::NodeTable;
+use crate::master::node_table::NodeTable;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
 use crate::sandbox::{
     ConnectingSandbox, DockerSandbox, Language, PooledSandbox, Sandbox, engine, sweeper,
@@ -40,8 +48,75 @@ const ORPHAN_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 const START_SWEEPS: usize = 10;
 const START_SWEEP_PAUSE: Duration = Duration::from_millis(300);
 
-/// Runs the node until a shutdown signal.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// A node that runs: what it listens on, and how to stop it.
+///
+/// Dropped without [`RunningNode::stop`], it stops serving HTTP (the
+/// server watches for the handle) but leaves its actors to the runtime.
+pub struct RunningNode {
+    name: String,
+    http_address: Option<SocketAddr>,
+    cluster_address: String,
+    stop: watch::Sender<bool>,
+    http: Option<JoinHandle<()>>,
+    dialer: Option<JoinHandle<()>>,
+    worker: Option<WorkerSide>,
+    cluster: ClusterNode,
+}
+
+impl RunningNode {
+    /// The node's name in the cluster.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the HTTP layer listens (the port the OS chose, if port 0 was
+    /// asked for); `None` on a worker, which serves no HTTP.
+    pub fn http_address(&self) -> Option<SocketAddr> {
+        self.http_address
+    }
+
+    /// Where other nodes reach this node's cluster server (`ip:port`).
+    pub fn cluster_address(&self) -> &str {
+        &self.cluster_address
+    }
+
+    /// Shuts down gracefully: the requests in flight finish, no new ones
+    /// are accepted, the worker drains and removes its sandboxes.
+    pub async fn stop(self) {
+        tracing::info!("shutting down");
+        let _ = self.stop.send(true);
+        if let Some(http) = self.http {
+            // In-flight requests finish; no new ones are accepted.
+            let _ = http.await;
+        }
+        if let Some(dialer) = self.dialer {
+            dialer.abort();
+        }
+        if let Some(worker) = self.worker {
+            worker.stop().await;
+        }
+        self.cluster.server.stop(None);
+    }
+}
+
+/// Starts the node its settings describe, with the Docker sandbox.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningNode> {
+    assemble(settings, None).await
+}
+
+/// Starts the node its settings describe, its worker side running on
+/// `sandbox` instead of Docker (a master ignores it).
+pub async fn start_with_sandbox(
+    settings: Settings,
+    sandbox: Arc<dyn Sandbox>,
+) -> anyhow::Result<RunningNode> {
+    assemble(settings, Some(sandbox)).await
+}
+
+async fn assemble(
+    settings: Settings,
+    sandbox: Option<Arc<dyn Sandbox>>,
+) -> anyhow::Result<RunningNode> {
     let role = settings.role();
     let node_name = settings.node_name();
     let languages: Arc<BTreeMap<String, Language>> = Arc::new(
@@ -62,7 +137,22 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     .await?;
 
     let worker = if role.runs_worker() {
-        Some(start_worker(&settings, &node_name, languages.clone()).await?)
+        let started = match sandbox {
+            Some(sandbox) => start_router(&settings, &node_name, languages.clone(), sandbox)
+                .await
+                .map(|router| WorkerSide {
+                    router,
+                    docker: None,
+                }),
+            None => start_docker_worker(&settings, &node_name, languages.clone()).await,
+        };
+        match started {
+            Ok(worker) => Some(worker),
+            Err(error) => {
+                cluster.server.stop(None);
+                return Err(error);
+            }
+        }
     } else {
         None
     };
@@ -80,42 +170,52 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .spawn()
     });
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let http = if role.runs_master() {
-        Some(start_master(&settings, languages, stop_rx).await?)
-    } else {
-        None
+    let (stop, stop_rx) = watch::channel(false);
+    let mut node = RunningNode {
+        name: node_name,
+        http_address: None,
+        cluster_address: format!("{}:{}", settings.cluster.ip, settings.cluster.port),
+        stop,
+        http: None,
+        dialer,
+        worker,
+        cluster,
     };
-
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    let _ = stop_tx.send(true);
-    if let Some(http) = http {
-        // In-flight requests finish; no new ones are accepted.
-        let _ = http.await;
+    if role.runs_master() {
+        match start_master(&settings, languages, stop_rx).await {
+            Ok((address, http)) => {
+                node.http_address = Some(address);
+                node.http = Some(http);
+            }
+            Err(error) => {
+                // What started is stopped, so that a caller in the same
+                // process can try again.
+                node.stop().await;
+                return Err(error);
+            }
+        }
     }
-    if let Some(dialer) = dialer {
-        dialer.abort();
-    }
-    if let Some(worker) = worker {
-        worker.stop().await;
-    }
-    stop_cluster(cluster);
-    Ok(())
+    Ok(node)
 }
 
 struct WorkerSide {
     router: ActorRef<RouterMessage>,
+    /// The Docker engine's side of the worker, to stop and sweep after the
+    /// router; none for a sandbox the caller gave.
+    docker: Option<DockerSide>,
+}
+
+struct DockerSide {
     /// Keeps the warm pool full; stopped before the final sweep.
-    refiller: Option<(PooledSandbox, tokio::task::JoinHandle<()>)>,
-    orphan_sweeper: Option<tokio::task::JoinHandle<()>>,
+    refiller: Option<(PooledSandbox, JoinHandle<()>)>,
+    orphan_sweeper: Option<JoinHandle<()>>,
     socket: String,
     timeout_s: u64,
     node: String,
 }
 
 impl WorkerSide {
-    async fn stop(self) {
+    async fn stop(mut self) {
         // Leave the group first so no new work arrives, let the executions in
         // flight finish (they clean up after themselves), then stop and
         // remove whatever is left of this node's containers.
@@ -142,13 +242,29 @@ impl WorkerSide {
             }
         }
         self.router.stop(None);
-        if let Some(orphan_sweeper) = &self.orphan_sweeper {
-            orphan_sweeper.abort();
-        }
-        if let Some((pool, refiller)) = self.refiller {
-            pool.stop_refilling(refiller).await;
+        if let Some(docker) = &mut self.docker {
+            docker.stop_background().await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
+        if let Some(docker) = &self.docker {
+            docker.sweep().await;
+        }
+    }
+}
+
+impl DockerSide {
+    /// Stops the orphan sweep and the pool's refilling.
+    async fn stop_background(&mut self) {
+        if let Some(orphan_sweeper) = self.orphan_sweeper.take() {
+            orphan_sweeper.abort();
+        }
+        if let Some((pool, refiller)) = self.refiller.take() {
+            pool.stop_refilling(refiller).await;
+        }
+    }
+
+    /// Removes whatever is left of this node's sandboxes.
+    async fn sweep(&self) {
         let docker = match engine::connect(&self.socket, self.timeout_s) {
             Ok(docker) => docker,
             Err(error) => {
@@ -163,7 +279,10 @@ impl WorkerSide {
     }
 }
 
-async fn start_worker(
+/// The worker side on the Docker engine: the sandbox (warm pool or fresh
+/// containers, or one that connects once the engine appears), the sweeps,
+/// and the router.
+async fn start_docker_worker(
     settings: &Settings,
     node_name: &str,
     languages: Arc<BTreeMap<String, Language>>,
@@ -204,6 +323,33 @@ async fn start_worker(
                 )
             }
         };
+    let mut docker = DockerSide {
+        refiller,
+        orphan_sweeper,
+        socket: socket.clone(),
+        timeout_s,
+        node: node_name.to_string(),
+    };
+    match start_router(settings, node_name, languages, sandbox).await {
+        Ok(router) => Ok(WorkerSide {
+            router,
+            docker: Some(docker),
+        }),
+        Err(error) => {
+            docker.stop_background().await;
+            Err(error)
+        }
+    }
+}
+
+/// The worker node's router (and its pool of workers) on `sandbox`; it
+/// joins the cluster-wide router group.
+async fn start_router(
+    settings: &Settings,
+    node_name: &str,
+    languages: Arc<BTreeMap<String, Language>>,
+    sandbox: Arc<dyn Sandbox>,
+) -> anyhow::Result<ActorRef<RouterMessage>> {
     let (router, _) = Actor::spawn(
         Some(format!("braindrill-router-{node_name}")),
         Router,
@@ -218,14 +364,7 @@ async fn start_worker(
     )
     .await
     .context("cannot start the worker router")?;
-    Ok(WorkerSide {
-        router,
-        refiller,
-        orphan_sweeper,
-        socket: socket.clone(),
-        timeout_s,
-        node: node_name.to_string(),
-    })
+    Ok(router)
 }
 
 /// Sweeps what an earlier run of this node left, and says which images are
@@ -295,81 +434,59 @@ async fn warn_about_missing_images(
     }
 }
 
+/// The master side: load balancers, heartbeat and the HTTP layer, served
+/// until `stop` turns true. Returns the bound address and the serving task.
 async fn start_master(
     settings: &Settings,
     languages: Arc<BTreeMap<String, Language>>,
     stop: watch::Receiver<bool>,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+    // Bound first: a taken port fails the start before any actor exists.
+    let address = format!("{}:{}", settings.http.host, settings.http.port);
+    let listener = TcpListener::bind(&address).await.with_context(|| {
+        format!("cannot listen for HTTP on {address} (HTTP_HOST, HTTP_PORT); is the port taken?")
+    })?;
+    let bound = listener.local_addr()?;
     let table = Arc::new(NodeTable::default());
     let mut balancers: Vec<ActorRef<LoadBalancerMessage>> = Vec::new();
     for _ in 0..settings.master.load_balancers {
-        let (balancer, _) = Actor::spawn(None, LoadBalancer, table.clone())
-            .await
-            .context("cannot start a load balancer")?;
-        balancers.push(balancer);
+        match Actor::spawn(None, LoadBalancer, table.clone()).await {
+            Ok((balancer, _)) => balancers.push(balancer),
+            Err(error) => {
+                for balancer in balancers {
+                    balancer.stop(None);
+                }
+                return Err(error).context("cannot start a load balancer");
+            }
+        }
     }
-    let gateway = Arc::new(Gateway {
-        balancers,
-        table,
+    let state = Arc::new(AppState::new(
+        settings,
         languages,
-        max_body_bytes: settings.http.max_body_bytes,
-        max_json_body_bytes: settings.http.max_json_body_bytes,
-        body_read_timeout: Duration::from_millis(settings.http.body_read_timeout_ms),
-        max_limits: settings.max_limits(),
-        deadline_margin: Duration::from_millis(settings.http.deadline_margin_ms),
-        ping_timeout: settings.ping_timeout(),
-        next_balancer: AtomicUsize::new(0),
-        admission: tokio::sync::Semaphore::new(settings.http.max_concurrent),
-        waiting: AtomicUsize::new(0),
-        max_queued: settings.http.max_queued,
-    });
+        table.clone(),
+        balancers.clone(),
+    ));
     let heartbeat = Heartbeat {
-        table: gateway.table.clone(),
+        table,
         interval: Duration::from_millis(settings.cluster.heartbeat_interval_ms),
         timeout: settings.ping_timeout(),
         misses: settings.cluster.heartbeat_misses,
     }
     .spawn();
-    let address = format!("{}:{}", settings.http.host, settings.http.port);
-    let listener = TcpListener::bind(&address).await.with_context(|| {
-        format!("cannot listen for HTTP on {address} (HTTP_HOST, HTTP_PORT); is the port taken?")
-    })?;
-    tracing::info!(address = %listener.local_addr()?, "http gateway listening");
+    tracing::info!(address = %bound, "http gateway listening");
     let keys = ApiKeys(Arc::new(settings.http.api_keys.clone()));
     if !keys.0.is_empty() {
         tracing::info!(keys = keys.0.len(), "API keys required");
     }
-    let app = gateway::router(gateway, keys);
+    let app = http::app(state, keys);
     let header_read_timeout = Duration::from_millis(settings.http.header_read_timeout_ms);
-    Ok(tokio::spawn(async move {
-        http_server::serve(listener, app, header_read_timeout, stop).await;
+    let serving = tokio::spawn(async move {
+        server::serve(listener, app, header_read_timeout, stop).await;
+        // Every request has been answered: nothing waits on these any more.
         heartbeat.abort();
-    }))
-}
-
-fn stop_cluster(cluster: ClusterNode) {
-    cluster.server.stop(None);
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        for balancer in balancers {
+            balancer.stop(None);
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
+    });
+    Ok((bound, serving))
 }
