@@ -3,7 +3,8 @@
 //! A request enters the [`master`] (HTTP gateway, load balancers), crosses
 //! the [`cluster`] as a [`protocol`] message to a [`worker`] node, whose
 //! actors run it in the [`sandbox`] (single-use Docker containers).
-//! [`configuration`] loads the settings and [`startup`] assembles a node.
+//! [`configuration`] loads the settings and [`startup`] assembles a node,
+//! handing back a handle that knows its addresses and how to stop it.
 
 pub mod cluster;
 pub mod configuration;

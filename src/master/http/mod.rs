@@ -1,8 +1,8 @@
 //! The master's HTTP layer, one file per endpoint family, none importing
-//! another: the original's plain endpoint ([`plain`]), the probes
-//! ([`health`]) and the JSON API ([`v1`]). They share the application state
+//! another: the original's plain endpoint (`plain`), the probes
+//! (`health`) and the JSON API (`v1`). They share the application state
 //! ([`state`]: languages, limits, admission and dispatch to the load
-//! balancers), body reading ([`body`]) and the error answer ([`error`]).
+//! balancers), body reading (`body`) and the error answer (`error`).
 //! [`api_keys`] guards them all, and [`server`] serves the assembled app.
 //! A new endpoint gets its own file here and is added to [`app`].
 //!
