@@ -116,15 +116,22 @@ need_openapi_validator() {
 test_all() {
   need_cargo
   command -v curl >/dev/null || apt_install curl
-  need_openapi_validator
-  build_images
+  # The fast tier first: formatting, lints and the tests that need no Docker
+  # (unit tests and a whole node in-process with a fake sandbox), so a broken
+  # change fails in minutes, before any image is built.
   log "cargo fmt --check"
   cargo fmt --all -- --check
   log "cargo clippy"
-  cargo clippy --locked --all-targets -- -D warnings
+  cargo clippy --locked --all-targets --workspace -- -D warnings
+  log "fast tier: unit tests and the in-process node (no Docker)"
+  cargo test --release --locked --workspace --lib --bins
+  cargo test --release --locked --test in_process
+  # The end-to-end tier: the real Docker engine, real processes and clusters.
+  need_openapi_validator
+  build_images
   build_app_image
-  log "cargo test"
-  BRAINDRILL_TEST_IMAGE="$APP_IMAGE" cargo test --release --locked -- --test-threads 4
+  log "end-to-end tier: cargo test"
+  BRAINDRILL_TEST_IMAGE="$APP_IMAGE" cargo test --release --locked --workspace -- --test-threads 4
   log "checking that no sandbox is left"
   local containers volumes
   containers="$(docker ps -aq --filter label=braindrill.engine=braindrill)"

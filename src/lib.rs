@@ -4,7 +4,8 @@
 //! the [`cluster`] as a [`protocol`] message to a [`worker`] node, whose
 //! actors run it in the [`sandbox`] (single-use Docker containers). Both
 //! ends check it by the same [`submission`] rules. [`configuration`] loads
-//! the settings and [`startup`] assembles a node.
+//! the settings and [`startup`] assembles a node, handing back a handle that
+//! knows its addresses and how to stop it.
 
 pub mod cluster;
 pub mod configuration;

@@ -1,6 +1,7 @@
 //! The `braindrill` binary: `braindrill [--config FILE] [master|worker|standalone]`.
 //! The role comes from the subcommand, else from `CLUSTER_ROLE`, else it is
-//! standalone (master and worker in one process).
+//! standalone (master and worker in one process). It starts the node, waits
+//! for SIGTERM or Ctrl-C, and stops it gracefully.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,11 +36,37 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match braindrill::startup::run(settings).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let node = match braindrill::startup::start(settings).await {
+        Ok(node) => node,
         Err(error) => {
             eprintln!("braindrill: {error:#}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    shutdown_signal().await;
+    node.stop().await;
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
     }
 }

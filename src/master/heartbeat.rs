@@ -15,7 +15,7 @@ use ractor::ActorId;
 use ractor::rpc::CallResult;
 use tokio::task::JoinHandle;
 
-use super::routing::NodeTable;
+use super::node_table::NodeTable;
 use crate::protocol::{PingRequest, RouterMessage, Wire};
 
 pub struct Heartbeat {

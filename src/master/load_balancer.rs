@@ -13,7 +13,7 @@ use ractor_cluster::RactorMessage;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use super::routing::{NoRouter, NodeTable};
+use super::node_table::{NoRouter, NodeTable};
 use crate::protocol::{Executed, ExecutionFailure, ExecutionRequest, RouterMessage, Wire};
 
 pub struct LoadBalancer;
@@ -21,21 +21,21 @@ pub struct LoadBalancer;
 #[derive(RactorMessage)]
 pub enum LoadBalancerMessage {
     /// Run `request` somewhere in the cluster before `deadline`.
-    Route(ExecutionRequest, Instant, RpcReplyPort<RouteResult>),
+    Dispatch(ExecutionRequest, Instant, RpcReplyPort<DispatchResult>),
 }
 
-pub type RouteResult = Result<Routed, RouteError>;
+pub type DispatchResult = Result<Dispatched, DispatchError>;
 
 /// An execution that ran on a worker node.
 #[derive(Debug)]
-pub struct Routed {
+pub struct Dispatched {
     pub executed: Executed,
     /// Whether a first node was lost and the execution ran again elsewhere.
     pub retried: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RouteError {
+pub enum DispatchError {
     #[error("no worker node available")]
     NoWorker,
     #[error("no worker node can run code: {0}")]
@@ -69,11 +69,11 @@ impl Actor for LoadBalancer {
         message: Self::Msg,
         table: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let LoadBalancerMessage::Route(request, deadline, reply) = message;
+        let LoadBalancerMessage::Dispatch(request, deadline, reply) = message;
         let table = table.clone();
         // Each execution waits in its own task, so one balancer carries many.
         tokio::spawn(async move {
-            let _ = reply.send(route(&table, request, deadline).await);
+            let _ = reply.send(send_to_node(&table, request, deadline).await);
         });
         Ok(())
     }
@@ -82,29 +82,29 @@ impl Actor for LoadBalancer {
 /// Sends `request` to the least loaded healthy router; on losing that node
 /// (it left the cluster or the heartbeat declared it lost) or on its being
 /// full or unable to run code, tries one other node.
-pub async fn route(
+pub async fn send_to_node(
     table: &Arc<NodeTable>,
     request: ExecutionRequest,
     deadline: Instant,
-) -> RouteResult {
+) -> DispatchResult {
     let mut tried = Vec::new();
-    let mut last_error = RouteError::NoWorker;
+    let mut last_error = DispatchError::NoWorker;
     for attempt in 0..2 {
         let router = match table.pick(&tried) {
             Ok(router) => router,
             Err(_) if attempt > 0 => return Err(last_error),
-            Err(NoRouter::NoneConnected) => return Err(RouteError::NoWorker),
+            Err(NoRouter::NoneConnected) => return Err(DispatchError::NoWorker),
             Err(NoRouter::NoneHealthy(reasons)) => {
-                return Err(RouteError::Unavailable(reasons.join("; ")));
+                return Err(DispatchError::Unavailable(reasons.join("; ")));
             }
         };
         let router_id = router.get_id();
         tried.push(router_id);
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(RouteError::DeadlineExceeded);
+            return Err(DispatchError::DeadlineExceeded);
         }
-        let _in_flight = table.begin(router_id);
+        let _in_flight = table.count_in_flight(router_id);
         let mut lost = table.lost();
         let message = request.clone();
         let answer = tokio::select! {
@@ -114,49 +114,49 @@ pub async fn route(
             ) => answer,
             () = declared_lost(&mut lost, router_id) => {
                 tracing::warn!(router = %router_id, execution_id = %request.execution_id, "the worker node stopped answering during the execution; retrying elsewhere");
-                last_error = RouteError::NoWorker;
+                last_error = DispatchError::NoWorker;
                 continue;
             }
         };
         match answer {
             Ok(CallResult::Success(Wire(Ok(Ok(executed))))) => {
-                return Ok(Routed {
+                return Ok(Dispatched {
                     executed,
                     retried: attempt > 0,
                 });
             }
             Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::Busy { node }))))) => {
                 tracing::info!(%node, "worker node is full; trying another");
-                last_error = RouteError::Failed(ExecutionFailure::Busy { node });
+                last_error = DispatchError::Failed(ExecutionFailure::Busy { node });
             }
             Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::EngineUnavailable(reason)))))) => {
                 tracing::warn!(router = %router_id, %reason, "worker node cannot run code; trying another");
                 table.mark_unhealthy(router_id, reason.clone());
-                last_error = RouteError::Unavailable(reason);
+                last_error = DispatchError::Unavailable(reason);
             }
             Ok(CallResult::Success(Wire(Ok(Err(failure))))) => {
                 if let ExecutionFailure::Rejected(reason) = &failure {
                     tracing::error!(router = %router_id, %reason, "a worker node refused this master's message; is it another version?");
                 }
-                return Err(RouteError::Failed(failure));
+                return Err(DispatchError::Failed(failure));
             }
             Ok(CallResult::Success(Wire(Err(fault)))) => {
                 tracing::error!(router = %router_id, %fault, "a worker node answered in a protocol this master cannot read; it gets no more work");
                 table.mark_incompatible(router_id);
-                last_error = RouteError::Protocol {
+                last_error = DispatchError::Protocol {
                     node: router_id.to_string(),
                     reason: fault.to_string(),
                 };
             }
-            Ok(CallResult::Timeout) => return Err(RouteError::DeadlineExceeded),
+            Ok(CallResult::Timeout) => return Err(DispatchError::DeadlineExceeded),
             // A remote call whose timeout fires ends as a dropped reply port,
             // which looks like a lost node: the clock tells them apart.
             Ok(CallResult::SenderError) | Err(_) if Instant::now() + DEADLINE_SLACK >= deadline => {
-                return Err(RouteError::DeadlineExceeded);
+                return Err(DispatchError::DeadlineExceeded);
             }
             Ok(CallResult::SenderError) | Err(_) => {
                 tracing::warn!(router = %router_id, execution_id = %request.execution_id, "lost the worker node during the execution; retrying elsewhere");
-                last_error = RouteError::NoWorker;
+                last_error = DispatchError::NoWorker;
             }
         }
     }
@@ -178,5 +178,5 @@ async fn declared_lost(lost: &mut broadcast::Receiver<ActorId>, router: ActorId)
 const DEADLINE_SLACK: Duration = Duration::from_millis(20);
 
 /// A small safety margin so that the balancer's own answer (deadline
-/// exceeded) arrives before the gateway gives up on the balancer.
+/// exceeded) arrives before the HTTP layer gives up on the balancer.
 pub const BALANCER_GRACE: Duration = Duration::from_millis(500);

@@ -1,12 +1,11 @@
-//! The master: an HTTP [`gateway`] (the original's plain-text endpoint, and
-//! the JSON [`api_v1`]) in front of a pool of [`load_balancer`]
-//! actors, which send each execution to a worker node's router chosen by
-//! [`routing`] from the cluster-wide router group.
+//! The master: an HTTP layer ([`http`]: the original's plain-text endpoint,
+//! the JSON API, probes) in front of a pool of [`load_balancer`] actors,
+//! which send each execution to a worker node's router chosen from the
+//! [`node_table`] (the cluster-wide router group, with each router's health
+//! and load). The [`heartbeat`] pings every router and takes one that stops
+//! answering out of the choice.
 
-pub mod api_keys;
-pub mod api_v1;
-pub mod gateway;
 pub mod heartbeat;
-pub mod http_server;
+pub mod http;
 pub mod load_balancer;
-pub mod routing;
+pub mod node_table;

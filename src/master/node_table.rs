@@ -1,12 +1,13 @@
-//! Which worker node gets the next execution. Routers are looked up in the
-//! cluster-wide group on every pick (a restarted node comes back under a new
-//! actor id, so refs are never cached); among the healthy ones, the one with
-//! the fewest executions in flight from this master wins, ties broken round
-//! robin. So a node whose workers are all busy is not sent more while another
-//! has room.
+//! Which worker node gets the next execution: the master's table of the
+//! worker nodes' routers, their health and their load. Routers are looked up
+//! in the cluster-wide group on every pick (a restarted node comes back under
+//! a new actor id, so refs are never cached); among the healthy ones, the one
+//! with the fewest executions in flight from this master wins, ties broken
+//! round robin. So a node whose workers are all busy is not sent more while
+//! another has room.
 //!
 //! Health comes from the [`super::heartbeat`]: a router that stops answering
-//! pings is taken out of routing, and executions waiting on it are told so
+//! pings is taken out of the choice, and executions waiting on it are told so
 //! (through [`NodeTable::lost`]) to run again elsewhere.
 
 use std::collections::{HashMap, HashSet};
@@ -43,12 +44,12 @@ impl Default for NodeTable {
 }
 
 /// Counts one execution as in flight on a router until dropped.
-pub struct InFlight {
+pub struct InFlightGuard {
     table: Arc<NodeTable>,
     router: ActorId,
 }
 
-impl Drop for InFlight {
+impl Drop for InFlightGuard {
     fn drop(&mut self) {
         if let Ok(mut in_flight) = self.table.in_flight.lock()
             && let Some(count) = in_flight.get_mut(&self.router)
@@ -122,11 +123,13 @@ impl NodeTable {
         Ok(chosen.clone())
     }
 
-    pub fn begin(self: &Arc<Self>, router: ActorId) -> InFlight {
+    /// Counts one more execution in flight on `router`, until the guard is
+    /// dropped.
+    pub fn count_in_flight(self: &Arc<Self>, router: ActorId) -> InFlightGuard {
         if let Ok(mut in_flight) = self.in_flight.lock() {
             *in_flight.entry(router).or_default() += 1;
         }
-        InFlight {
+        InFlightGuard {
             table: self.clone(),
             router,
         }

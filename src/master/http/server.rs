@@ -1,4 +1,4 @@
-//! The HTTP server loop of the gateway: hyper's connection builder with a
+//! The HTTP server loop of the master: hyper's connection builder with a
 //! deadline for reading a request's headers (a client that sends them
 //! slowly, or never, loses its connection instead of holding it forever),
 //! and a graceful shutdown that finishes the requests in flight.

@@ -9,7 +9,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+
+use super::error::ApiError;
 
 /// Paths that never need a key.
 const OPEN_PATHS: &[&str] = &["/health", "/ready", "/api/v1/openapi.json"];
@@ -47,14 +48,11 @@ pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Ne
             "an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         }
     };
+    let error = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
     let mut response = if request.uri().path().starts_with("/api/") {
-        (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({ "error": { "code": "unauthorized", "message": message } })),
-        )
-            .into_response()
+        error.into_response()
     } else {
-        (StatusCode::UNAUTHORIZED, message).into_response()
+        error.into_plain()
     };
     response
         .headers_mut()

@@ -1,0 +1,67 @@
+//! Probes: `GET /health` (the process answers) and `GET /ready` (at least
+//! one worker node answers a ping and can run code, with every node's
+//! report). Both stay open when API keys are on.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::future::join_all;
+use ractor::rpc::CallResult;
+use serde_json::json;
+
+use super::state::AppState;
+use crate::protocol::{PingRequest, RouterMessage, Wire};
+
+pub async fn health() -> Response {
+    (StatusCode::OK, "ok").into_response()
+}
+
+/// Ready when at least one worker node answers a ping and can run code.
+pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let routers = state.table.routers();
+    let ping_timeout = state.ping_timeout;
+    let pings = routers.iter().map(|router| async move {
+        match router
+            .call(
+                |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
+                Some(ping_timeout),
+            )
+            .await
+        {
+            Ok(CallResult::Success(Wire(Ok(reply)))) => json!({
+                "node": reply.node,
+                "ready": reply.ready,
+                "problem": reply.problem,
+                "workers": reply.workers,
+                "busy": reply.busy,
+                "queued": reply.queued,
+            }),
+            Ok(CallResult::Success(Wire(Err(fault)))) => {
+                json!({ "router": router.get_id().to_string(), "ready": false, "problem": fault.to_string() })
+            }
+            _ => json!({ "router": router.get_id().to_string(), "ready": false, "problem": "no answer to a ping" }),
+        }
+    });
+    let nodes = join_all(pings).await;
+    let ready = nodes.iter().any(|node| node["ready"] == true);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let reason = if routers.is_empty() {
+        Some("no worker node available")
+    } else if !ready {
+        Some("no worker node can run code")
+    } else {
+        None
+    };
+    (
+        status,
+        Json(json!({ "ready": ready, "reason": reason, "nodes": nodes })),
+    )
+        .into_response()
+}

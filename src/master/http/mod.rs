@@ -1,0 +1,67 @@
+//! The master's HTTP layer, one file per endpoint family, none importing
+//! another: the original's plain endpoint (`plain`), the probes
+//! (`health`) and the JSON API (`v1`). They share the application state
+//! ([`state`]: languages, limits, admission and dispatch to the load
+//! balancers), body reading (`body`) and the error answer (`error`).
+//! [`api_keys`] guards them all, and [`server`] serves the assembled app.
+//! A new endpoint gets its own file here and is added to [`app`].
+//!
+//! Execution outcomes (whatever the program did) are 200 with their status;
+//! request errors are 4xx and engine faults 5xx.
+
+pub mod api_keys;
+mod body;
+mod error;
+mod health;
+mod plain;
+pub mod server;
+pub mod state;
+mod v1;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use api_keys::{ApiKeys, require_key};
+use state::AppState;
+
+/// Every endpoint, behind the API keys.
+pub fn app(state: Arc<AppState>, keys: ApiKeys) -> Router {
+    Router::new()
+        .route("/lang/{language}", post(plain::execute_plain))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .merge(v1::endpoints())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The body limit is enforced by the handler, with its own message.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(keys, require_key))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return v1::not_found();
+    }
+    (
+        StatusCode::NOT_FOUND,
+        "not found: use POST /lang/{language}, GET /health, GET /ready or the JSON API under /api/v1 (see /api/v1/openapi.json)",
+    )
+        .into_response()
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return v1::method_not_allowed();
+    }
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed: POST /lang/{language} runs code; GET /health and GET /ready report state",
+    )
+        .into_response()
+}

@@ -1,0 +1,283 @@
+//! The worker side of a node: the sandbox (on the Docker engine: the warm
+//! pool or fresh containers, or one that connects once the engine appears;
+//! or one the caller gives), the sweeps of what executions leave behind, and
+//! the router that joins the cluster-wide router group. Stopping it drains
+//! the executions in flight first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorRef, pg};
+use tokio::task::JoinHandle;
+
+use crate::configuration::Settings;
+use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
+use crate::sandbox::{
+    ConnectingSandbox, DockerSandbox, Language, PooledSandbox, Sandbox, engine, sweeper,
+};
+use crate::submission::Rules;
+use crate::worker::{Router, RouterArgs};
+
+/// How long a stopping worker waits for its executions in flight: longer
+/// than the default limits, shorter than compose's stop grace period.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How often a worker looks for sandboxes that executions left behind.
+const ORPHAN_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+/// Sweeps of an earlier run's sandboxes at start, this far apart at most: a
+/// few seconds' delay of the start, only when something refuses removal.
+const START_SWEEPS: usize = 10;
+const START_SWEEP_PAUSE: Duration = Duration::from_millis(300);
+
+pub(super) struct WorkerSide {
+    router: ActorRef<RouterMessage>,
+    /// The Docker engine's side of the worker, to stop and sweep after the
+    /// router; none for a sandbox the caller gave.
+    docker: Option<DockerSide>,
+}
+
+struct DockerSide {
+    /// Keeps the warm pool full; stopped before the final sweep.
+    refiller: Option<(PooledSandbox, JoinHandle<()>)>,
+    orphan_sweeper: Option<JoinHandle<()>>,
+    socket: String,
+    timeout_s: u64,
+    node: String,
+}
+
+impl WorkerSide {
+    pub(super) async fn stop(mut self) {
+        // Leave the group first so no new work arrives, let the executions in
+        // flight finish (they clean up after themselves), then stop and
+        // remove whatever is left of this node's containers.
+        pg::leave(ROUTER_GROUP.to_string(), vec![self.router.get_cell()]);
+        let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        while tokio::time::Instant::now() < deadline {
+            let ping = self
+                .router
+                .call(
+                    |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
+                    Some(Duration::from_secs(1)),
+                )
+                .await;
+            match ping {
+                Ok(CallResult::Success(Wire(Ok(reply)))) if reply.busy + reply.queued > 0 => {
+                    tracing::info!(
+                        busy = reply.busy,
+                        queued = reply.queued,
+                        "waiting for executions in flight"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                _ => break,
+            }
+        }
+        self.router.stop(None);
+        if let Some(docker) = &mut self.docker {
+            docker.stop_background().await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.router.wait(None)).await;
+        if let Some(docker) = &self.docker {
+            docker.sweep().await;
+        }
+    }
+}
+
+impl DockerSide {
+    /// Stops the orphan sweep and the pool's refilling.
+    async fn stop_background(&mut self) {
+        if let Some(orphan_sweeper) = self.orphan_sweeper.take() {
+            orphan_sweeper.abort();
+        }
+        if let Some((pool, refiller)) = self.refiller.take() {
+            pool.stop_refilling(refiller).await;
+        }
+    }
+
+    /// Removes whatever is left of this node's sandboxes.
+    async fn sweep(&self) {
+        let docker = match engine::connect(&self.socket, self.timeout_s) {
+            Ok(docker) => docker,
+            Err(error) => {
+                tracing::warn!(%error, "cannot sweep this node's sandboxes");
+                return;
+            }
+        };
+        match sweeper::sweep(&docker, Some(&self.node)).await {
+            Ok(swept) => tracing::info!(?swept, "removed this node's sandboxes"),
+            Err(error) => tracing::warn!(%error, "cannot sweep this node's sandboxes"),
+        }
+    }
+}
+
+/// The worker side on the Docker engine: the sandbox (warm pool or fresh
+/// containers, or one that connects once the engine appears), the sweeps,
+/// and the router.
+pub(super) async fn start_on_docker(
+    settings: &Settings,
+    node_name: &str,
+    languages: Arc<BTreeMap<String, Language>>,
+) -> anyhow::Result<WorkerSide> {
+    let socket = &settings.sandbox.docker_socket;
+    let timeout_s = settings.sandbox.docker_timeout_s;
+    let (sandbox, refiller, orphan_sweeper): (Arc<dyn Sandbox>, _, _) =
+        match engine::connect(socket, timeout_s) {
+            Ok(docker) => {
+                prepare_engine(&docker, node_name, &languages).await;
+                let cold = DockerSandbox::new(docker.clone(), node_name);
+                let orphan_sweeper = Some(spawn_orphan_sweeper(docker));
+                match settings.pool() {
+                    Some(pool) => {
+                        let all: Vec<Language> = languages.values().cloned().collect();
+                        let pooled = PooledSandbox::new(cold, node_name, &all, pool);
+                        let refiller = pooled.start_refilling();
+                        (
+                            Arc::new(pooled.clone()),
+                            Some((pooled, refiller)),
+                            orphan_sweeper,
+                        )
+                    }
+                    None => (Arc::new(cold), None, orphan_sweeper),
+                }
+            }
+            Err(error) => {
+                // Join the cluster anyway: the node reports why it cannot run
+                // code, and connects as soon as the socket appears.
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "the Docker engine is not available; this node reports not ready until it is"
+                );
+                (
+                    Arc::new(ConnectingSandbox::new(socket, timeout_s, node_name)),
+                    None,
+                    None,
+                )
+            }
+        };
+    let mut docker = DockerSide {
+        refiller,
+        orphan_sweeper,
+        socket: socket.clone(),
+        timeout_s,
+        node: node_name.to_string(),
+    };
+    match start_router(settings, node_name, languages, sandbox).await {
+        Ok(router) => Ok(WorkerSide {
+            router,
+            docker: Some(docker),
+        }),
+        Err(error) => {
+            docker.stop_background().await;
+            Err(error)
+        }
+    }
+}
+
+/// The worker side on a sandbox the caller gives: no engine to prepare,
+/// sweep or refill.
+pub(super) async fn start_on(
+    settings: &Settings,
+    node_name: &str,
+    languages: Arc<BTreeMap<String, Language>>,
+    sandbox: Arc<dyn Sandbox>,
+) -> anyhow::Result<WorkerSide> {
+    let router = start_router(settings, node_name, languages, sandbox).await?;
+    Ok(WorkerSide {
+        router,
+        docker: None,
+    })
+}
+
+/// The worker node's router (and its pool of workers) on `sandbox`; it
+/// joins the cluster-wide router group.
+async fn start_router(
+    settings: &Settings,
+    node_name: &str,
+    languages: Arc<BTreeMap<String, Language>>,
+    sandbox: Arc<dyn Sandbox>,
+) -> anyhow::Result<ActorRef<RouterMessage>> {
+    let (router, _) = Actor::spawn(
+        Some(format!("braindrill-router-{node_name}")),
+        Router,
+        RouterArgs {
+            node: node_name.to_string(),
+            rules: Arc::new(Rules::from_settings(settings, languages)),
+            workers: settings.worker.workers_per_node,
+            queue_capacity: settings.worker.queue_capacity,
+            sandbox,
+        },
+    )
+    .await
+    .context("cannot start the worker router")?;
+    Ok(router)
+}
+
+/// Sweeps what an earlier run of this node left, and says which images are
+/// missing.
+async fn prepare_engine(
+    docker: &bollard::Docker,
+    node_name: &str,
+    languages: &BTreeMap<String, Language>,
+) {
+    if let Err(error) = engine::ping(docker).await {
+        tracing::error!(
+            error = format!("{error:#}"),
+            "the Docker engine does not answer; this node reports not ready until it does"
+        );
+        return;
+    }
+    // The pool has not started: every sandbox of this node's is an earlier
+    // run's. One it was starting when it died may refuse removal for a
+    // moment (seen in CI), so sweep until none is left.
+    match sweeper::sweep_until_gone(docker, node_name, START_SWEEPS, START_SWEEP_PAUSE).await {
+        Ok(swept) if swept != sweeper::Swept::default() => {
+            tracing::info!(
+                ?swept,
+                "removed sandboxes left by an earlier run of this node"
+            );
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(
+            error = format!("{error:#}"),
+            "cannot sweep old sandboxes; the orphan sweep will"
+        ),
+    }
+    warn_about_missing_images(docker, languages).await;
+}
+
+fn spawn_orphan_sweeper(docker: bollard::Docker) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut sweep = sweeper::OrphanSweep::default();
+        let mut ticker = tokio::time::interval(ORPHAN_SWEEP_INTERVAL);
+        loop {
+            ticker.tick().await;
+            match sweep.pass(&docker).await {
+                Ok(swept) if swept != sweeper::Swept::default() => {
+                    tracing::info!(?swept, "removed sandboxes that executions left behind");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%error, "orphan sweep skipped"),
+            }
+        }
+    })
+}
+
+async fn warn_about_missing_images(
+    docker: &bollard::Docker,
+    languages: &BTreeMap<String, Language>,
+) {
+    let mut images: Vec<&str> = languages.values().map(|l| l.image.as_str()).collect();
+    images.sort_unstable();
+    images.dedup();
+    for image in images {
+        if docker.inspect_image(image).await.is_err() {
+            tracing::error!(
+                image,
+                "image missing on this node's Docker engine; build it with images/build.sh"
+            );
+        }
+    }
+}
