@@ -468,6 +468,25 @@ async fn an_engine_that_is_down_gives_503_and_recovers_without_a_restart() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // It serves as a node whose engine answered at start does: from runner
+    // containers (the warm pool), which measure CPU time, not only from
+    // fresh ones, which cannot.
+    let body = client
+        .post(master.url("/api/v1/execute"))
+        .header("content-type", "application/json")
+        .body(r#"{"language": "python", "code": "print(2)"}"#)
+        .send()
+        .await
+        .expect("the JSON API answers")
+        .text()
+        .await
+        .expect("a body");
+    let result: serde_json::Value = serde_json::from_str(&body).expect("a JSON result");
+    assert_eq!(result["stdout"], "2\n", "{result}");
+    assert!(
+        result["cpu_time_ms"].is_u64(),
+        "served without the warm pool: {result}"
+    );
     let _ = std::fs::remove_file(&socket);
 }
 

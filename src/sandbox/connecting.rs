@@ -2,38 +2,48 @@
 //! is down, or not started, when the worker starts): the worker still joins
 //! the cluster and reports, through readiness, that it cannot run code; once
 //! the socket appears it connects and serves, without a restart.
+//!
+//! What it serves with once connected is the caller's to build (`on_connect`
+//! gets the connection): the same sandbox, warm pool and background sweeps
+//! that a worker whose engine answered at start has, not a lesser one.
 
+use std::sync::Arc;
+
+use bollard::Docker;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
 
-use super::{DockerSandbox, Outcome, Sandbox, Submission, engine};
+use super::{Outcome, Sandbox, Submission, engine};
+
+/// Builds the sandbox to serve with, on the engine that just appeared.
+pub type OnConnect = Box<dyn Fn(Docker) -> BoxFuture<'static, Arc<dyn Sandbox>> + Send + Sync>;
 
 pub struct ConnectingSandbox {
     socket: String,
     timeout_s: u64,
-    node: String,
-    connected: OnceCell<DockerSandbox>,
+    on_connect: OnConnect,
+    connected: OnceCell<Arc<dyn Sandbox>>,
 }
 
 impl ConnectingSandbox {
-    pub fn new(socket: &str, timeout_s: u64, node: &str) -> ConnectingSandbox {
+    pub fn new(socket: &str, timeout_s: u64, on_connect: OnConnect) -> ConnectingSandbox {
         ConnectingSandbox {
             socket: socket.to_string(),
             timeout_s,
-            node: node.to_string(),
+            on_connect,
             connected: OnceCell::new(),
         }
     }
 
     /// The connected sandbox, connecting first if the socket exists now.
-    async fn sandbox(&self) -> anyhow::Result<&DockerSandbox> {
+    async fn sandbox(&self) -> anyhow::Result<&Arc<dyn Sandbox>> {
         self.connected
             .get_or_try_init(|| async {
                 let docker = engine::connect(&self.socket, self.timeout_s)
                     .map_err(|error| error.context("the Docker engine is not available"))?;
                 tracing::info!(socket = %self.socket, "the Docker socket appeared; connected");
-                Ok::<_, anyhow::Error>(DockerSandbox::new(docker, self.node.clone()))
+                Ok::<_, anyhow::Error>((self.on_connect)(docker).await)
             })
             .await
     }

@@ -5,10 +5,11 @@
 //! the executions in flight first.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::FutureExt;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, pg};
 use tokio::task::JoinHandle;
@@ -16,7 +17,8 @@ use tokio::task::JoinHandle;
 use crate::configuration::Settings;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
 use crate::sandbox::{
-    ConnectingSandbox, DockerSandbox, Language, PooledSandbox, Sandbox, engine, sweeper,
+    ConnectingSandbox, DockerSandbox, Language, PoolSettings, PooledSandbox, Sandbox, engine,
+    sweeper,
 };
 use crate::submission::Rules;
 use crate::worker::{Router, RouterArgs};
@@ -40,12 +42,22 @@ pub(super) struct WorkerSide {
 }
 
 struct DockerSide {
-    /// Keeps the warm pool full; stopped before the final sweep.
-    refiller: Option<(PooledSandbox, JoinHandle<()>)>,
-    orphan_sweeper: Option<JoinHandle<()>>,
+    /// The background work on the engine, once connected: shared with the
+    /// connecting sandbox, which starts it when the engine appears late.
+    background: Arc<Mutex<Background>>,
     socket: String,
     timeout_s: u64,
     node: String,
+}
+
+/// What runs beside the executions on a connected engine.
+#[derive(Default)]
+struct Background {
+    /// Keeps the warm pool full; stopped before the final sweep.
+    refiller: Option<(PooledSandbox, JoinHandle<()>)>,
+    orphan_sweeper: Option<JoinHandle<()>>,
+    /// Set by the shutdown: an engine that appears after it starts nothing.
+    stopped: bool,
 }
 
 impl WorkerSide {
@@ -89,10 +101,15 @@ impl WorkerSide {
 impl DockerSide {
     /// Stops the orphan sweep and the pool's refilling.
     async fn stop_background(&mut self) {
-        if let Some(orphan_sweeper) = self.orphan_sweeper.take() {
+        let (orphan_sweeper, refiller) = {
+            let mut background = lock(&self.background);
+            background.stopped = true;
+            (background.orphan_sweeper.take(), background.refiller.take())
+        };
+        if let Some(orphan_sweeper) = orphan_sweeper {
             orphan_sweeper.abort();
         }
-        if let Some((pool, refiller)) = self.refiller.take() {
+        if let Some((pool, refiller)) = refiller {
             pool.stop_refilling(refiller).await;
         }
     }
@@ -114,8 +131,8 @@ impl DockerSide {
 }
 
 /// The worker side on the Docker engine: the sandbox (warm pool or fresh
-/// containers, or one that connects once the engine appears), the sweeps,
-/// and the router.
+/// containers, or one that connects once the engine appears and then serves
+/// the same way), the sweeps, and the router.
 pub(super) async fn start_on_docker(
     settings: &Settings,
     node_name: &str,
@@ -123,43 +140,35 @@ pub(super) async fn start_on_docker(
 ) -> anyhow::Result<WorkerSide> {
     let socket = &settings.sandbox.docker_socket;
     let timeout_s = settings.sandbox.docker_timeout_s;
-    let (sandbox, refiller, orphan_sweeper): (Arc<dyn Sandbox>, _, _) =
-        match engine::connect(socket, timeout_s) {
-            Ok(docker) => {
-                prepare_engine(&docker, node_name, &languages).await;
-                let cold = DockerSandbox::new(docker.clone(), node_name);
-                let orphan_sweeper = Some(spawn_orphan_sweeper(docker));
-                match settings.pool() {
-                    Some(pool) => {
-                        let all: Vec<Language> = languages.values().cloned().collect();
-                        let pooled = PooledSandbox::new(cold, node_name, &all, pool);
-                        let refiller = pooled.start_refilling();
-                        (
-                            Arc::new(pooled.clone()),
-                            Some((pooled, refiller)),
-                            orphan_sweeper,
-                        )
-                    }
-                    None => (Arc::new(cold), None, orphan_sweeper),
-                }
-            }
-            Err(error) => {
-                // Join the cluster anyway: the node reports why it cannot run
-                // code, and connects as soon as the socket appears.
-                tracing::error!(
-                    error = format!("{error:#}"),
-                    "the Docker engine is not available; this node reports not ready until it is"
-                );
-                (
-                    Arc::new(ConnectingSandbox::new(socket, timeout_s, node_name)),
-                    None,
-                    None,
-                )
-            }
-        };
+    let background = Arc::new(Mutex::new(Background::default()));
+    let engine_side = EngineSide {
+        node: node_name.to_string(),
+        languages: languages.clone(),
+        pool: settings.pool(),
+        background: background.clone(),
+    };
+    let sandbox: Arc<dyn Sandbox> = match engine::connect(socket, timeout_s) {
+        Ok(docker) => engine_side.start(docker).await,
+        Err(error) => {
+            // Join the cluster anyway: the node reports why it cannot run
+            // code, and connects as soon as the socket appears.
+            tracing::error!(
+                error = format!("{error:#}"),
+                "the Docker engine is not available; this node reports not ready until it is"
+            );
+            let engine_side = Arc::new(engine_side);
+            Arc::new(ConnectingSandbox::new(
+                socket,
+                timeout_s,
+                Box::new(move |docker| {
+                    let engine_side = engine_side.clone();
+                    async move { engine_side.start(docker).await }.boxed()
+                }),
+            ))
+        }
+    };
     let mut docker = DockerSide {
-        refiller,
-        orphan_sweeper,
+        background,
         socket: socket.clone(),
         timeout_s,
         node: node_name.to_string(),
@@ -174,6 +183,46 @@ pub(super) async fn start_on_docker(
             Err(error)
         }
     }
+}
+
+/// What a worker needs to serve on an engine, at start or when the engine
+/// appears later: the same either way.
+struct EngineSide {
+    node: String,
+    languages: Arc<BTreeMap<String, Language>>,
+    pool: Option<PoolSettings>,
+    background: Arc<Mutex<Background>>,
+}
+
+impl EngineSide {
+    /// Sweeps an earlier run's leftovers, then serves from the warm pool (or
+    /// fresh containers) with the refill and the orphan sweep running.
+    async fn start(&self, docker: bollard::Docker) -> Arc<dyn Sandbox> {
+        prepare_engine(&docker, &self.node, &self.languages).await;
+        let cold = DockerSandbox::new(docker.clone(), &self.node);
+        let mut background = lock(&self.background);
+        if background.stopped {
+            return Arc::new(cold);
+        }
+        background.orphan_sweeper = Some(spawn_orphan_sweeper(docker));
+        match self.pool.clone() {
+            Some(pool) => {
+                let all: Vec<Language> = self.languages.values().cloned().collect();
+                let pooled = PooledSandbox::new(cold, &self.node, &all, pool);
+                background.refiller = Some((pooled.clone(), pooled.start_refilling()));
+                Arc::new(pooled)
+            }
+            None => Arc::new(cold),
+        }
+    }
+}
+
+/// The background's lock; a panic while it was held leaves nothing half
+/// done worth refusing (its fields are set whole).
+fn lock(background: &Mutex<Background>) -> std::sync::MutexGuard<'_, Background> {
+    background
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The worker side on a sandbox the caller gives: no engine to prepare,
