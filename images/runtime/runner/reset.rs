@@ -5,8 +5,9 @@
 //! depth), System V IPC objects and POSIX message queues (removed), and the
 //! runner's own limits and scheduling, which a process of the same user can
 //! lower from outside (prlimit, setpriority, sched_setaffinity) and the next
-//! program would inherit (restored where the kernel lets an unprivileged
-//! process, otherwise reported). Then it looks again, from scratch, and
+//! program would inherit (soft limits and CPU affinity restored; a lowered
+//! hard limit, a raised nice value or another scheduling policy cannot be
+//! undone without privileges, so they are reported). Then it looks again, from scratch, and
 //! says what it found: nothing means clean.
 
 use std::env;
@@ -83,6 +84,9 @@ pub fn reset(crew: Crew, baseline: &Baseline) -> Result<(), String> {
         }
     }
     restore_rlimits(baseline);
+    if !baseline.affinity.is_empty() && sys::affinity() != baseline.affinity {
+        sys::set_affinity(&baseline.affinity);
+    }
     found.extend(look(baseline));
     if found.is_empty() {
         Ok(())

@@ -40,6 +40,7 @@ extern "C" {
     fn getpriority(which: i32, who: u32) -> i32;
     fn sched_getscheduler(pid: i32) -> i32;
     fn sched_getaffinity(pid: i32, size: usize, mask: *mut u8) -> i32;
+    fn sched_setaffinity(pid: i32, size: usize, mask: *const u8) -> i32;
 }
 
 /// Makes this process non-dumpable: no ptrace, and its /proc entries belong
@@ -152,4 +153,13 @@ pub fn affinity() -> Vec<u8> {
         mask.clear();
     }
     mask
+}
+
+/// Sets this thread's CPU affinity mask back (any CPU of the container's
+/// cpuset is the process's own to choose).
+pub fn set_affinity(mask: &[u8]) {
+    // SAFETY: the kernel reads at most `mask.len()` bytes of it.
+    unsafe {
+        sched_setaffinity(0, mask.len(), mask.as_ptr());
+    }
 }
