@@ -12,6 +12,28 @@ pub fn cpu_usage_us() -> Option<u64> {
     field("/sys/fs/cgroup/cpu.stat", "usage_usec")
 }
 
+/// The most memory the sandbox's cgroup held since the container started.
+pub fn memory_peak() -> Option<u64> {
+    read_number(&[
+        "/sys/fs/cgroup/memory/memory.max_usage_in_bytes",
+        "/sys/fs/cgroup/memory.peak",
+    ])
+}
+
+/// The memory the sandbox's cgroup holds now.
+pub fn memory_usage() -> Option<u64> {
+    read_number(&[
+        "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        "/sys/fs/cgroup/memory.current",
+    ])
+}
+
+fn read_number(paths: &[&str]) -> Option<u64> {
+    paths
+        .iter()
+        .find_map(|path| fs::read_to_string(path).ok()?.trim().parse().ok())
+}
+
 /// OOM kills counted by the sandbox's memory cgroup.
 pub fn oom_kills() -> Option<u64> {
     field("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill")

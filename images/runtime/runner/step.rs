@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::figures::{cpu_usage_us, oom_kills};
+use crate::figures::{cpu_usage_us, memory_peak, memory_usage, oom_kills};
 use crate::sys::{self, kill_all};
 use crate::wire::{frame, Step};
 use crate::CODE_DIR;
@@ -104,6 +104,7 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
     let reaper_slot = reaper(crew, events, max_rss.clone())?;
     let cpu_before = cpu_usage_us();
     let oom_before = oom_kills();
+    let (usage_before, peak_before) = (memory_usage(), memory_peak());
     let started = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -210,10 +211,7 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
         (Some(before), Some(after)) => after.saturating_sub(before),
         _ => UNKNOWN,
     };
-    // The step's memory peak: the largest peak resident set of its
-    // processes (the cgroup's peak is the container's since its start, and
-    // cannot be reset from inside).
-    let peak = match max_rss.load(Ordering::Relaxed) {
+    let peak = match step_peak(max_rss.load(Ordering::Relaxed), usage_before, peak_before) {
         0 => UNKNOWN,
         bytes => bytes,
     };
@@ -225,6 +223,22 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
     }
     frame(out, b'X', &result).map_err(|error| error.to_string())?;
     Ok(succeeded)
+}
+
+/// The step's memory peak. The cgroup's peak is the container's since its
+/// start and cannot be reset from inside (the cgroup filesystem is
+/// read-only), so it is the largest of: the largest peak resident set of a
+/// process of the step (exact for one process, short of the sum for
+/// processes that ran together), and, where the container's peak rose
+/// during the step, that peak less what the container held when the step
+/// began (which sees processes together, and the page cache and /tmp files
+/// the step added).
+fn step_peak(max_rss: u64, usage_before: Option<u64>, peak_before: Option<u64>) -> u64 {
+    let cgroup = match (usage_before, peak_before, memory_peak()) {
+        (Some(usage), Some(before), Some(after)) if after > before => after.saturating_sub(usage),
+        _ => 0,
+    };
+    max_rss.max(cgroup)
 }
 
 /// A thread that writes the program's stdin, once it gets the pipe.
