@@ -213,15 +213,7 @@ fn write_files(files: &[(String, Vec<u8>)]) -> io::Result<()> {
 /// area goes, as a fresh sandbox's run starts with an empty one, and the
 /// code becomes read-only.
 fn prepare_last_step() -> io::Result<()> {
-    // Best effort: what cannot be removed is the program's own, made by its
-    // own compile step, and only takes its room; the reset removes it all.
-    for entry in fs::read_dir(SCRATCH_DIR)?.flatten() {
-        let path = entry.path();
-        let _ = match fs::symlink_metadata(&path) {
-            Ok(metadata) if metadata.is_dir() => fs::remove_dir_all(&path),
-            _ => fs::remove_file(&path),
-        };
-    }
+    reset::empty(Path::new(SCRATCH_DIR))?;
     seal(Path::new(CODE_DIR))?;
     fs::set_permissions(SANDBOX_DIR, fs::Permissions::from_mode(0o555))
 }
@@ -229,21 +221,32 @@ fn prepare_last_step() -> io::Result<()> {
 /// Makes the code read-only: files 0444 (0555 if executable: a compiled
 /// program), folders 0555. The program is their owner and could undo it;
 /// this keeps a warm sandbox's behaviour that of a fresh one (whose code
-/// volume is mounted read-only) for every program that does not try.
-fn seal(dir: &Path) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let metadata = fs::symlink_metadata(entry.path())?;
-        if metadata.is_dir() {
-            seal(&entry.path())?;
-        } else if metadata.is_file() {
-            let mode = if metadata.permissions().mode() & 0o111 != 0 {
-                0o555
-            } else {
-                0o444
-            };
-            fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode))?;
+/// volume is mounted read-only) for every program that does not try. A
+/// compile step may have made the tree deep: the walk keeps its own stack
+/// on the heap, and fails (a fault) where a path outgrows PATH_MAX.
+fn seal(root: &Path) -> io::Result<()> {
+    let mut folders = vec![root.to_path_buf()];
+    let mut sealed = Vec::new();
+    while let Some(dir) = folders.pop() {
+        for entry in fs::read_dir(&dir)? {
+            let path = entry?.path();
+            let metadata = fs::symlink_metadata(&path)?;
+            if metadata.is_dir() {
+                folders.push(path);
+            } else if metadata.is_file() {
+                let mode = if metadata.permissions().mode() & 0o111 != 0 {
+                    0o555
+                } else {
+                    0o444
+                };
+                fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
+            }
         }
+        sealed.push(dir);
     }
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o555))
+    // Folders last, deepest first: a sealed folder can no longer be read.
+    for dir in sealed.iter().rev() {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o555))?;
+    }
+    Ok(())
 }

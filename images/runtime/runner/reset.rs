@@ -76,7 +76,6 @@ pub fn reset(crew: Crew, baseline: &Baseline) -> Result<(), String> {
             found.push(format!("cannot empty {dir}: {error}"));
         }
     }
-    let _ = env::set_current_dir("/");
     let _ = fs::set_permissions(SANDBOX_DIR, fs::Permissions::from_mode(0o755));
     for (table, kind) in SYSV {
         for id in ipc_ids(table).unwrap_or_default() {
@@ -116,7 +115,14 @@ fn kill_and_reap(deadline: Instant) -> bool {
 /// deeper than PATH_MAX is removed too) and keeps its own stack on the heap;
 /// it enters only what `lstat` calls a folder, so a symlink is removed,
 /// never followed.
-fn empty(root: &Path) -> io::Result<()> {
+pub fn empty(root: &Path) -> io::Result<()> {
+    let result = empty_from_inside(root);
+    // The runner's own working folder stays out of the sandbox's areas.
+    let _ = env::set_current_dir("/");
+    result
+}
+
+fn empty_from_inside(root: &Path) -> io::Result<()> {
     env::set_current_dir(root)?;
     // Root's own folders (/tmp, /dev/mqueue) refuse: they need nothing.
     let _ = fs::set_permissions(".", fs::Permissions::from_mode(0o700));
