@@ -33,19 +33,22 @@
 //!   output_cap u64, argc u32 and each argument (u32 length + bytes), stdin
 //!   (u32 length + bytes). The engine may send the next request once it has
 //!   read `C`; it closes stdin to retire the sandbox (the runner exits).
-//! - frames: `R` once; then per step `1`/`2` + u32 length + bytes
-//!   (stdout/stderr) and `X` + kind u8 (0 exited, 1 killed by a signal) +
-//!   code or signal i32 + flags u8 (1 timed out, 2 output cap reached, 4
-//!   stdout cut, 8 stderr cut) + wall_us u64 + cpu_us u64 + memory_peak u64
-//!   + oom_kills u64, where u64::MAX means unknown. cpu_us is the
-//!   container's CPU time over the step (the program's, and the runner's
-//!   own small share of forwarding its output); memory_peak the largest
-//!   peak resident set of the step's processes; oom_kills the memory
-//!   cgroup's OOM kills during the step. After the request's last step
-//!   (all ran, or one failed): `C` + u32 length 0 (the reset is proven:
-//!   ready for another request) or `D` + u32 length + what was left (the
-//!   runner exits). `F` + u32 length + message ends it all when the runner
-//!   cannot run a step.
+//! - frames, in order: `R` once, when the runner is up. Then for each
+//!   request, per step: `1`/`2` + u32 length + bytes (stdout/stderr), then
+//!   `X` + kind u8 (0 exited, 1 killed by a signal) + code or signal i32 +
+//!   flags u8 (1 timed out, 2 output cap reached, 4 stdout cut, 8 stderr
+//!   cut) + wall_us u64 + cpu_us u64 + memory_peak u64 + oom_kills u64
+//!   (u64::MAX: unknown). After the request's last step (all ran, or one
+//!   failed): `C` + u32 length 0, the reset is proven and the runner reads
+//!   the next request; or `D` + u32 length + what was left, and the runner
+//!   exits. `F` + u32 length + message, at any point, when the runner
+//!   cannot run a step: it exits.
+//! - the figures are the step's own, though the container's counters count
+//!   since its start: cpu_us is the container's CPU time over the step (the
+//!   program's, plus the runner's small share of forwarding its output);
+//!   memory_peak the step's peak (step.rs: the largest process's peak
+//!   resident set, or more where the container's peak rose during the
+//!   step); oom_kills the memory cgroup's OOM kills during the step.
 //!
 //! Only std: these files are compiled with Debian's rustc (1.63) inside the
 //! image.

@@ -201,8 +201,8 @@ fn look(baseline: &Baseline) -> Vec<String> {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if name != "1" && name.bytes().all(|byte| byte.is_ascii_digit()) {
-                    let command = fs::read_to_string(format!("/proc/{name}/comm"))
-                        .unwrap_or_default();
+                    let command =
+                        fs::read_to_string(format!("/proc/{name}/comm")).unwrap_or_default();
                     found.push(format!("process {name} ({})", command.trim()));
                 }
             }

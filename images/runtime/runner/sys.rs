@@ -120,7 +120,7 @@ pub fn get_rlimit(resource: i32) -> Option<Rlimit> {
     let mut limit = Rlimit { soft: 0, hard: 0 };
     // SAFETY: getrlimit writes only into `limit`.
     let result = unsafe { getrlimit(resource, &mut limit) };
-    (result == 0).then(|| limit)
+    (result == 0).then_some(limit)
 }
 
 pub fn set_rlimit(resource: i32, limit: Rlimit) -> io::Result<()> {
