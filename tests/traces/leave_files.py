@@ -8,6 +8,8 @@ run in the same sandbox, in every writable place (/tmp, the code folder
 - FIFOs, a filesystem unix socket, hard links (in /tmp and in /sandbox),
   symlinks pointing out of the sandbox (/, /etc/passwd) and a symlink loop;
 - a POSIX message queue made by creating a file in /dev/mqueue;
+- an extended attribute (user.trace) and a default ACL (new entries only
+  for their owner) on /sandbox, the one folder of its own that stays;
 - /tmp filled to the last byte (files within the file size limit);
 - a double-forked daemon ignoring SIGTERM that holds a TCP listener on
   127.0.0.1:4243 and the abstract unix socket "@braindrill-trace-py", and
@@ -19,6 +21,7 @@ import os
 import resource
 import signal
 import socket
+import struct
 import time
 
 DEPTH = 3000
@@ -63,6 +66,16 @@ def special_files(root):
     os.symlink("/etc/passwd", f"{root}/to-passwd")
     os.symlink(f"{root}/loop-b", f"{root}/loop-a")
     os.symlink(f"{root}/loop-a", f"{root}/loop-b")
+
+
+def mark_sandbox():
+    os.setxattr("/sandbox", "user.trace", b"left by leave_files.py")
+    # A POSIX ACL, version 2: (tag, permissions, id) for the owner (rwx),
+    # the group (none) and others (none).
+    entries = [(0x01, 7), (0x04, 0), (0x20, 0)]
+    acl = struct.pack("<I", 2) + b"".join(
+        struct.pack("<HHI", tag, perm, 0xFFFFFFFF) for tag, perm in entries)
+    os.setxattr("/sandbox", "system.posix_acl_default", acl)
 
 
 def fill(root):
@@ -117,6 +130,7 @@ def main():
     os.link("/sandbox/code/leave_files.py", "/sandbox/hardlink-to-code")
     with open("/dev/mqueue/braindrill-trace-py", "w"):
         pass
+    mark_sandbox()
     daemon()
     time.sleep(0.05)
     fill("/tmp")

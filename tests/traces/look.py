@@ -5,7 +5,8 @@ for every trace a leave program may have left and prints `CLEAN`, or one
 - files: anything in /tmp, /dev/mqueue (POSIX queues), /dev/shm, /var/tmp,
   /run/lock (where writable), anything in /sandbox but the code folder,
   and anything in the code folder but this program's own files (given as
-  arguments after `--files`); folders' modes (/sandbox 0755);
+  arguments after `--files`); extended attributes and ACLs of /sandbox, the
+  code folder and its files;
 - System V IPC: any row of /proc/sysvipc/{shm,sem,msg};
 - sockets: a connect to the leave programs' loopback ports (4242, 4243) and
   abstract names (@braindrill-trace-c, -py), any unix socket or TCP
@@ -66,6 +67,12 @@ def files(own):
                 yield f"file /sandbox/code/{name}"
     except OSError as error:
         yield f"cannot list the code folder: {error}"
+    for path in ["/sandbox", "/sandbox/code"] + [f"/sandbox/code/{name}" for name in own]:
+        try:
+            for attr in os.listxattr(path, follow_symlinks=False):
+                yield f"extended attribute {attr} on {path}"
+        except OSError:
+            pass
     if os.path.isdir("/dev/pts"):
         for name in os.listdir("/dev/pts"):
             if name != "ptmx":

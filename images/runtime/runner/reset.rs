@@ -1,14 +1,16 @@
 //! The reset between two requests, and its proof. A program runs as the
 //! same user as the runner, so whatever it can leave the runner can take
-//! away: its processes (killed and reaped), the files in every writable
+//! away: its processes (killed and reaped); the files in every writable
 //! place (emptied, permissions restored first, symlinks never followed, any
-//! depth), System V IPC objects and POSIX message queues (removed), and the
-//! runner's own limits and scheduling, which a process of the same user can
-//! lower from outside (prlimit, setpriority, sched_setaffinity) and the next
-//! program would inherit (soft limits and CPU affinity restored; a lowered
-//! hard limit, a raised nice value or another scheduling policy cannot be
-//! undone without privileges, so they are reported). Then it looks again, from scratch, and
-//! says what it found: nothing means clean.
+//! depth), and the extended attributes and ACLs of /sandbox, the one folder
+//! of the program's that stays; System V IPC objects and POSIX message
+//! queues (removed); and the runner's own limits and scheduling, which a
+//! process of the same user can lower from outside (prlimit, setpriority,
+//! sched_setaffinity) and the next program would inherit (soft limits and
+//! CPU affinity restored; a lowered hard limit, a raised nice value or
+//! another scheduling policy cannot be undone without privileges, so they
+//! are reported). Then it looks again, from scratch, and says what it
+//! found: nothing means clean.
 
 use std::env;
 use std::ffi::OsString;
@@ -77,6 +79,12 @@ pub fn reset(crew: Crew, baseline: &Baseline) -> Result<(), String> {
         }
     }
     let _ = fs::set_permissions(SANDBOX_DIR, fs::Permissions::from_mode(0o755));
+    // /sandbox is the one folder that stays and is the program's own: its
+    // extended attributes (user.*, a default ACL, which would shape the
+    // modes of the next request's files) go too.
+    for name in sys::xattr_names(Path::new(SANDBOX_DIR)).unwrap_or_default() {
+        let _ = sys::remove_xattr(Path::new(SANDBOX_DIR), &name);
+    }
     for (table, kind) in SYSV {
         for id in ipc_ids(table).unwrap_or_default() {
             let _ = sys::remove_ipc(kind, id);
@@ -227,6 +235,13 @@ fn look(baseline: &Baseline) -> Vec<String> {
             metadata.permissions().mode() & 0o7777
         )),
         Err(error) => found.push(format!("cannot stat {SANDBOX_DIR}: {error}")),
+    }
+    match sys::xattr_names(Path::new(SANDBOX_DIR)) {
+        Ok(names) if names.is_empty() => {}
+        Ok(names) => found.push(format!("{SANDBOX_DIR} has extended attributes {names:?}")),
+        Err(error) => found.push(format!(
+            "cannot list the attributes of {SANDBOX_DIR}: {error}"
+        )),
     }
     if Path::new(CODE_DIR).exists() {
         found.push(format!("{CODE_DIR} still exists"));

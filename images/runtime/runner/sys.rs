@@ -2,7 +2,10 @@
 //! Every other module goes through the safe wrappers here, so all `unsafe`
 //! of the runner sits in this one file.
 
+use std::ffi::{CStr, CString};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 const PR_SET_DUMPABLE: i32 = 4;
 const SIGKILL: i32 = 9;
@@ -35,6 +38,8 @@ extern "C" {
     fn shmctl(id: i32, cmd: i32, buf: *mut u8) -> i32;
     fn semctl(id: i32, num: i32, cmd: i32, ...) -> i32;
     fn msgctl(id: i32, cmd: i32, buf: *mut u8) -> i32;
+    fn llistxattr(path: *const i8, list: *mut u8, size: usize) -> isize;
+    fn lremovexattr(path: *const i8, name: *const i8) -> i32;
     fn getrlimit(resource: i32, limit: *mut Rlimit) -> i32;
     fn setrlimit(resource: i32, limit: *const Rlimit) -> i32;
     fn getpriority(which: i32, who: u32) -> i32;
@@ -162,4 +167,35 @@ pub fn set_affinity(mask: &[u8]) {
     unsafe {
         sched_setaffinity(0, mask.len(), mask.as_ptr());
     }
+}
+
+fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a path"))
+}
+
+/// The names of the extended attributes of `path` (a symlink's own).
+pub fn xattr_names(path: &Path) -> io::Result<Vec<CString>> {
+    let path = c_path(path)?;
+    let mut list = vec![0u8; 64 * 1024];
+    // SAFETY: the kernel writes at most `list.len()` bytes into it.
+    let size = unsafe { llistxattr(path.as_ptr(), list.as_mut_ptr(), list.len()) };
+    if size < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    list.truncate(size as usize);
+    Ok(list
+        .split(|byte| *byte == 0)
+        .filter(|name| !name.is_empty())
+        .filter_map(|name| CString::new(name).ok())
+        .collect())
+}
+
+pub fn remove_xattr(path: &Path, name: &CStr) -> io::Result<()> {
+    let path = c_path(path)?;
+    // SAFETY: both are NUL-terminated strings that outlive the call.
+    if unsafe { lremovexattr(path.as_ptr(), name.as_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
