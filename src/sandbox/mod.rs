@@ -32,6 +32,7 @@ mod limits;
 mod outcome;
 mod output;
 mod pooled;
+mod reuse;
 mod runner_container;
 mod runner_protocol;
 pub mod sweeper;
@@ -48,6 +49,7 @@ pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};
 pub use outcome::{Outcome, Status, StepOutcome, signal_of};
 pub use pooled::PooledSandbox;
+pub use reuse::{ReuseMode, ReusePolicy};
 pub use warm_pool::PoolSettings;
 
 /// One file of a submission, by its path relative to the code's folder.
