@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use braindrill::sandbox::{DockerSandbox, PoolSettings, PooledSandbox, ReusePolicy, engine};
+use braindrill::sandbox::{
+    DockerSandbox, Language, PoolSettings, PooledSandbox, ReusePolicy, engine,
+};
 
 use super::{configured_languages, language};
 
@@ -22,13 +24,23 @@ impl TestPool {
     }
 
     pub fn start_with(per_key: usize, max_total: usize, reuse: ReusePolicy) -> TestPool {
+        TestPool::start_for(&configured_languages(), per_key, max_total, reuse)
+    }
+
+    /// A pool that keeps only the keys of `languages` warm.
+    pub fn start_for(
+        languages: &[Language],
+        per_key: usize,
+        max_total: usize,
+        reuse: ReusePolicy,
+    ) -> TestPool {
         let node = format!("pool-test-{}", uuid::Uuid::new_v4());
         let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
         let cold = DockerSandbox::new(docker, &node);
         let pool = PooledSandbox::new(
             cold,
             &node,
-            &configured_languages(),
+            languages,
             PoolSettings {
                 per_key,
                 max_total,
