@@ -885,20 +885,35 @@ async fn hostile_programs_are_contained_and_classified_in_fresh_sandboxes() {
     );
 }
 
-/// The same programs against warm sandboxes (the in-sandbox runner): a pool
-/// deep enough that most of them find one.
+/// The same programs against recycled warm sandboxes (the in-sandbox
+/// runner, its reset between executions): a pool deep enough that most of
+/// them find one. Each program is followed by an ordinary python run, which
+/// takes a recycled container of the default key when one is on the shelf
+/// (the same one as the program's where the program is of that key and no
+/// other execution took it first); tests/traces.rs pins the same container.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_programs_are_contained_and_classified_in_warm_sandboxes() {
+async fn hostile_programs_are_contained_and_classified_in_recycled_sandboxes() {
+    warm_suite("recycle").await;
+}
+
+/// The same programs against single-use warm sandboxes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_programs_are_contained_and_classified_in_single_use_warm_sandboxes() {
+    warm_suite("single_use").await;
+}
+
+async fn warm_suite(reuse: &str) {
     let reports = hostile_suite(&[
         ("BRAINDRILL__SANDBOX__POOL__ENABLED", "true"),
         ("BRAINDRILL__SANDBOX__POOL__PER_KEY", "4"),
         ("BRAINDRILL__SANDBOX__POOL__MAX_TOTAL", "12"),
+        ("BRAINDRILL__SANDBOX__REUSE__MODE", reuse),
     ])
     .await;
     let warm = reports.iter().filter(|report| report.warm).count();
     assert!(
         warm * 2 >= reports.len(),
-        "only {warm} of {} programs ran in a warm sandbox",
+        "only {warm} of {} programs ran in a warm sandbox ({reuse})",
         reports.len()
     );
 }

@@ -6,81 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use braindrill::sandbox::{DockerSandbox, PoolSettings, PooledSandbox, Sandbox, Status, engine};
-use common::{Node, client, configured_languages, free_port, language, submit, wait_for_nodes};
-
-/// A refilling pool of a node of its own. Dropped, a failed assertion
-/// included, it stops refilling and removes everything of its node.
-struct TestPool {
-    node: String,
-    pool: PooledSandbox,
-    refiller: tokio::task::JoinHandle<()>,
-}
-
-impl TestPool {
-    fn start(per_key: usize, max_total: usize) -> TestPool {
-        let node = format!("pool-test-{}", uuid::Uuid::new_v4());
-        let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
-        let cold = DockerSandbox::new(docker, &node);
-        let pool = PooledSandbox::new(
-            cold,
-            &node,
-            &configured_languages(),
-            PoolSettings {
-                per_key,
-                max_total,
-                max_idle: Duration::from_secs(300),
-                refill_below_in_flight: 1,
-            },
-        );
-        let refiller = pool.start_refilling();
-        TestPool {
-            node,
-            pool,
-            refiller,
-        }
-    }
-}
-
-impl std::ops::Deref for TestPool {
-    type Target = PooledSandbox;
-
-    fn deref(&self) -> &PooledSandbox {
-        &self.pool
-    }
-}
-
-impl Drop for TestPool {
-    fn drop(&mut self) {
-        self.refiller.abort();
-        // Drop cannot await, and the test's runtime may be unwinding: the
-        // sweep gets a runtime of its own.
-        let node = self.node.clone();
-        let swept = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map(|runtime| runtime.block_on(remove_all_of(&node)))
-        })
-        .join();
-        if !std::thread::panicking() {
-            assert!(matches!(swept, Ok(Ok(()))), "cannot sweep {}", self.node);
-        }
-    }
-}
-
-/// Waits until `count` warm sandboxes are held for the language.
-async fn wait_for_warm(pool: &PooledSandbox, language_name: &str, count: usize) {
-    let language = language(language_name);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while pool.warm_count_for(&language) < count {
-        assert!(
-            Instant::now() < deadline,
-            "the pool never held {count} warm sandboxes for {language_name}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+use braindrill::sandbox::{PooledSandbox, Sandbox, Status, engine};
+use common::test_pool::{TestPool, wait_for_warm};
+use common::{Node, client, free_port, language, submit, wait_for_nodes};
 
 /// Waits until the pool holds `count` warm sandboxes in all.
 async fn wait_for_total(pool: &PooledSandbox, count: usize) {
@@ -112,13 +40,6 @@ async fn container_names_of(node: &str) -> Vec<String> {
     .into_iter()
     .flat_map(|container| container.names.unwrap_or_default())
     .collect()
-}
-
-async fn remove_all_of(node: &str) {
-    let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
-    braindrill::sandbox::sweeper::sweep(&docker, Some(node))
-        .await
-        .expect("sweep");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

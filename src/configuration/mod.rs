@@ -15,13 +15,17 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::sandbox::{Limits, PoolSettings, RequestedLimits, sweeper};
+use crate::sandbox::{Limits, PoolSettings, RequestedLimits, ReuseMode, ReusePolicy, sweeper};
 
 pub use languages::LanguageSettings;
 
 mod languages;
 
 const DEFAULT_SETTINGS: &str = include_str!("../../config/default.toml");
+/// Room left under the sweepers' orphan age for a recycled container's last
+/// execution: more than the longest a request may ask for (a 30 s compile
+/// and a 15 s run) and the engine's graces.
+const RECYCLE_AGE_MARGIN: Duration = Duration::from_secs(120);
 
 /// The original's environment variables and the keys they set.
 const ENV_ALIASES: &[(&str, &str)] = &[
@@ -131,6 +135,17 @@ pub struct SandboxSettings {
     /// The most a request may ask for; every field is set.
     pub max_limits: RequestedLimits,
     pub pool: PoolSettingsFile,
+    pub reuse: ReuseSettingsFile,
+}
+
+/// Whether a warm sandbox serves one execution or many, as written in
+/// settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReuseSettingsFile {
+    pub mode: ReuseMode,
+    pub max_runs: u32,
+    pub max_age_s: u64,
 }
 
 /// Warm sandboxes, as written in settings.
@@ -275,7 +290,25 @@ impl Settings {
             max_idle: Duration::from_secs(pool.max_idle_s).min(sweeper::MAX_WARM_AGE),
             // Refill while at most half the node's workers are busy.
             refill_below_in_flight: (self.worker.workers_per_node / 2).max(1),
+            reuse: self.reuse(),
         })
+    }
+
+    /// The reuse policy of warm sandboxes.
+    pub fn reuse(&self) -> ReusePolicy {
+        let reuse = &self.sandbox.reuse;
+        match reuse.mode {
+            ReuseMode::SingleUse => ReusePolicy::SINGLE_USE,
+            ReuseMode::Recycle => ReusePolicy {
+                mode: ReuseMode::Recycle,
+                max_runs: reuse.max_runs.max(1),
+                // A running container older than MAX_WARM_AGE is an orphan
+                // to the sweepers: a recycled one stops taking executions
+                // early enough for the longest to end before that.
+                max_age: Duration::from_secs(reuse.max_age_s)
+                    .min(sweeper::MAX_WARM_AGE.saturating_sub(RECYCLE_AGE_MARGIN)),
+            },
+        }
     }
 
     pub fn role(&self) -> Role {
@@ -337,6 +370,36 @@ mod tests {
         assert_eq!(limits.timeout, Duration::from_secs(3));
         assert_eq!(limits.output_bytes, 409_600);
         assert_eq!(limits.pids, 64);
+        let reuse = settings.reuse();
+        assert_eq!(reuse.mode, ReuseMode::Recycle);
+        assert_eq!(reuse.max_runs, 50);
+        assert_eq!(reuse.max_age, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_reuse_policy_is_set_from_the_environment_and_bounded() {
+        let settings = Settings::load(
+            None,
+            env(&[("BRAINDRILL__SANDBOX__REUSE__MODE", "single_use")]),
+        )
+        .expect("loads");
+        assert_eq!(settings.reuse(), ReusePolicy::SINGLE_USE);
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("BRAINDRILL__SANDBOX__REUSE__MODE", "recycle"),
+                ("BRAINDRILL__SANDBOX__REUSE__MAX_RUNS", "0"),
+                ("BRAINDRILL__SANDBOX__REUSE__MAX_AGE_S", "100000"),
+            ]),
+        )
+        .expect("loads");
+        let reuse = settings.reuse();
+        assert_eq!(reuse.mode, ReuseMode::Recycle);
+        assert_eq!(reuse.max_runs, 1);
+        assert!(reuse.max_age < sweeper::MAX_WARM_AGE);
+        assert!(
+            Settings::load(None, env(&[("BRAINDRILL__SANDBOX__REUSE__MODE", "often")])).is_err()
+        );
     }
 
     #[test]

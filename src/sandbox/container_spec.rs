@@ -48,6 +48,9 @@ impl ContainerSpec<'_> {
             network_mode: Some("none".into()),
             readonly_rootfs: Some(true),
             cap_drop: Some(vec!["ALL".into()]),
+            // Docker's default seccomp profile stays on (never
+            // "unconfined"): among others it refuses keyctl and add_key, so
+            // no kernel keyring outlives a recycled sandbox's reset.
             security_opt: Some(vec!["no-new-privileges".into()]),
             memory: Some(memory),
             // Swap equal to memory: no swap, so exhaustion is an OOM kill.
@@ -60,6 +63,10 @@ impl ContainerSpec<'_> {
                 // No core dumps: a crash must not hand a core to the host's
                 // handler (the soft limit could be raised up to the hard).
                 ulimit("core", 0),
+                // No POSIX message queue bytes: the per-user mqueue budget
+                // is not charged to the container's memory, and a recycled
+                // sandbox's reset need not rely on /dev/mqueue alone.
+                ulimit("msgqueue", 0),
             ]),
             tmpfs: Some(self.tmpfs()),
             mounts: self.volume.map(|volume| {
@@ -222,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn core_dumps_are_off() {
+    fn core_dumps_and_message_queues_are_off() {
         let limits = limits(64);
         let spec = ContainerSpec {
             image: "image",
@@ -237,12 +244,15 @@ mod tests {
             .host_config
             .and_then(|host| host.ulimits)
             .unwrap_or_default();
-        let core = ulimits
-            .iter()
-            .find(|limit| limit.name.as_deref() == Some("core"));
-        assert_eq!(
-            core.map(|limit| (limit.soft, limit.hard)),
-            Some((Some(0), Some(0)))
-        );
+        for name in ["core", "msgqueue"] {
+            let limit = ulimits
+                .iter()
+                .find(|limit| limit.name.as_deref() == Some(name));
+            assert_eq!(
+                limit.map(|limit| (limit.soft, limit.hard)),
+                Some((Some(0), Some(0))),
+                "{name}"
+            );
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! The sandbox: runs untrusted code in single-use Docker containers and says
-//! what came of it. It knows nothing of actors, clusters or HTTP.
+//! The sandbox: runs untrusted code in Docker containers (single-use, or
+//! recycled after a proven reset) and says what came of it. It knows
+//! nothing of actors, clusters or HTTP.
 //!
 //! Callers hold a [`Sandbox`]: give it a [`Submission`] (a language, the
 //! files, stdin, arguments, limits) and get back an [`Outcome`]. Two
@@ -10,7 +11,10 @@
 //! - [`PooledSandbox`] ([`pooled`]): each execution in a runner container
 //!   ([`runner_container`]) taken from the warm pool ([`warm_pool`]) or
 //!   started on demand, run by [`warm_run`]; the fresh run where no runner
-//!   container starts.
+//!   container starts. The reuse policy ([`reuse`]) says whether a runner
+//!   container is removed after its execution (`single_use`) or, once its
+//!   runner proved its reset clean, serves the next execution of its key
+//!   (`recycle`, up to a number of runs and an age).
 //! - [`ConnectingSandbox`] ([`connecting`]): a [`DockerSandbox`] once the
 //!   engine's socket appears.
 //!
@@ -32,6 +36,7 @@ mod limits;
 mod outcome;
 mod output;
 mod pooled;
+mod reuse;
 mod runner_container;
 mod runner_protocol;
 pub mod sweeper;
@@ -48,6 +53,7 @@ pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};
 pub use outcome::{Outcome, Status, StepOutcome, signal_of};
 pub use pooled::PooledSandbox;
+pub use reuse::{ReuseMode, ReusePolicy};
 pub use warm_pool::PoolSettings;
 
 /// One file of a submission, by its path relative to the code's folder.

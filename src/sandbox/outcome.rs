@@ -36,11 +36,12 @@ pub struct StepOutcome {
     pub stdout_truncated: bool,
     pub stderr_truncated: bool,
     pub wall_time_ms: u64,
-    /// CPU time the sandbox used, where it was measured (warm sandboxes:
-    /// the in-sandbox runner reads the container's cgroup).
+    /// CPU time the step used, where it was measured (warm sandboxes: the
+    /// in-sandbox runner reads the container's cgroup over the step).
     #[serde(default)]
     pub cpu_time_ms: Option<u64>,
-    /// Peak memory of the sandbox (its cgroup, runner included), where it was
+    /// Peak memory of the step (its largest process, or the rise of the
+    /// sandbox's peak during the step where that is more), where it was
     /// measured.
     #[serde(default)]
     pub memory_peak_bytes: Option<u64>,

@@ -5,9 +5,12 @@
 //! A request that finds no warm container of its key starts a runner
 //! container of its own on the spot (a cold start, but without a volume or
 //! an upload, and with the same measured results); only if even that fails
-//! does it take the fresh run of [`DockerSandbox`]. Whatever happens (a
-//! cancelled request included), the container serves this one execution and
-//! is removed.
+//! does it take the fresh run of [`DockerSandbox`]. In single-use mode the
+//! container serves this one execution and is removed; in recycle mode
+//! ([`reuse`](super::reuse)) one whose reset was proven clean, within the
+//! policy's runs and age, goes back on its key's shelf (one started on
+//! demand too, if the bounds allow), and any other is removed. Whatever
+//! happens (a cancelled request included), nothing is left behind.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,11 +84,11 @@ impl PooledSandbox {
     async fn run(&self, submission: Submission) -> Outcome {
         let _running = self.pool.count_running();
         let key = PoolKey::of(&submission.language, &submission.limits);
-        let (container, removal) = match self.pool.take(&key) {
-            Some(warm) => {
+        let (container, removal, loan) = match self.pool.take(&key) {
+            Some((warm, loan)) => {
                 self.served_warm.fetch_add(1, Ordering::Relaxed);
                 let removal = RemoveOnDrop::new(&self.docker, &warm.name, false);
-                (warm, removal)
+                (warm, removal, Some(loan))
             }
             // A key whose runner containers fail to start (e.g. an image
             // without the runner) takes the volume path without a try.
@@ -111,7 +114,7 @@ impl PooledSandbox {
                 match started {
                     Ok(fresh) => {
                         removal.late = false;
-                        (fresh, removal)
+                        (fresh, removal, None)
                     }
                     Err(error) => {
                         tracing::debug!(
@@ -125,8 +128,29 @@ impl PooledSandbox {
                 }
             }
         };
-        let outcome = warm_run::run(&self.docker, container, &submission).await;
-        drop(removal);
+        let reuse = self.pool.reuse();
+        let (outcome, reusable) =
+            warm_run::run(&self.docker, container, &submission, reuse.recycles()).await;
+        match reusable {
+            Some(container) if reuse.keeps(&container) => {
+                match self.pool.give_back(key, container, loan) {
+                    None => removal.keep(),
+                    Some(refused) => {
+                        tracing::debug!(container = %refused.name, "no room on its shelf; retiring a warm sandbox");
+                        // Its streams go first: the runner exits on its
+                        // closed stdin, and the removal is quick.
+                        drop(refused);
+                        drop(removal);
+                    }
+                }
+            }
+            Some(done) => {
+                tracing::debug!(container = %done.name, runs = done.runs, "a warm sandbox served its runs or its age; retiring it");
+                drop(done);
+                drop(removal);
+            }
+            None => drop(removal),
+        }
         outcome
     }
 }

@@ -1,11 +1,13 @@
 //! A runner container: a hardened container (no code volume) whose PID 1 is
 //! `braindrill-runner` (images/runtime/runner.rs), started and attached to,
-//! waiting on its stdin for the one execution it will serve.
+//! waiting on its stdin for its next execution.
 //!
 //! The warm pool starts them ahead of time; the pooled sandbox starts one on
-//! demand when the pool has none. Either way it serves exactly one
-//! execution ([`warm_run`](super::warm_run)) and is then removed: by
-//! [`retire`] when nobody used it, by a [`RemoveOnDrop`] guard once it was
+//! demand when the pool has none. Either way it serves an execution
+//! ([`warm_run`](super::warm_run)); then, in recycle mode and after its
+//! runner proved its reset clean, it may go back on its shelf with its
+//! attach streams ([`reuse`](super::reuse)); otherwise it is removed: by
+//! [`retire`] when it is not in use, by a [`RemoveOnDrop`] guard once it was
 //! taken, so that a cancelled execution removes it too.
 
 use std::time::{Duration, Instant};
@@ -30,10 +32,12 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time to wait for a runner container's removal.
 pub(super) const REMOVAL_GRACE: Duration = Duration::from_secs(5);
 
-/// A started container whose runner is waiting for its one execution.
+/// A started container whose runner is waiting for its next execution.
 pub(super) struct RunnerContainer {
     pub name: String,
     pub born: Instant,
+    /// Executions it has served.
+    pub runs: u32,
     pub output: AttachedOutput,
     pub input: AttachedInput,
 }
@@ -75,6 +79,7 @@ pub(super) async fn start(
         Ok(Ok((output, input))) => Ok(RunnerContainer {
             name,
             born: Instant::now(),
+            runs: 0,
             output,
             input,
         }),
@@ -146,8 +151,9 @@ pub(super) async fn remove_by_name(docker: &Docker, name: &str, pauses: &[Durati
     }
 }
 
-/// Removes a runner container when dropped: after its execution, and when
-/// the execution is cancelled midway (or its start is).
+/// Removes a runner container when dropped: after its execution (unless it
+/// is kept for the next), and when the execution is cancelled midway (or
+/// its start is).
 pub(super) struct RemoveOnDrop {
     docker: Docker,
     name: String,
@@ -166,8 +172,18 @@ impl RemoveOnDrop {
     }
 }
 
+impl RemoveOnDrop {
+    /// The container serves on: it is not removed.
+    pub(super) fn keep(mut self) {
+        self.name.clear();
+    }
+}
+
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
         let docker = self.docker.clone();
         let name = std::mem::take(&mut self.name);
         let pauses: &'static [Duration] = if self.late {

@@ -2,17 +2,18 @@
 //! runner of a warm container (its source, and the wire's description, are
 //! in images/runtime/runner.rs; the two must agree).
 //!
-//! The engine writes one request on the container's stdin and reads frames
+//! The engine writes a request on the container's stdin and reads frames
 //! from its stdout: a ready mark, then per step (a compile step, the run) the
 //! program's output chunks and one result, each step only while the ones
-//! before it succeeded; a fault ends it all. Everything here is pure (bytes in, values out), so it
-//! is tested without Docker.
+//! before it succeeded; then the runner's reset: clean (the next request may
+//! follow) or dirty (the runner exits). A fault ends it all. Everything here
+//! is pure (bytes in, values out), so it is tested without Docker.
 
 use std::time::Duration;
 
 use super::SourceFile;
 
-const MAGIC: &[u8; 4] = b"BDR2";
+const MAGIC: &[u8; 4] = b"BDR3";
 /// Marks an unknown figure in a result.
 const UNKNOWN: u64 = u64::MAX;
 /// Length of a result frame's body.
@@ -92,8 +93,9 @@ pub struct RunResult {
     pub stderr_cut: bool,
     pub wall_time: Duration,
     pub cpu_time: Option<Duration>,
-    /// The sandbox's peak memory (its cgroup's, runner included); for a
-    /// later step, only where it passed the earlier steps' peak.
+    /// The step's own memory peak: its largest process's peak resident
+    /// set, or the rise of the container's peak during the step where that
+    /// is more (processes together).
     pub memory_peak_bytes: Option<u64>,
     pub oom_kills: Option<u64>,
 }
@@ -107,6 +109,12 @@ pub enum Frame {
     Result(RunResult),
     /// The runner could not run the program.
     Fault(String),
+    /// After a request's last step: the reset is proven, the runner waits
+    /// for the next request.
+    Clean,
+    /// After a request's last step: the reset found this left behind; the
+    /// runner exits.
+    Dirty(String),
 }
 
 /// Splits the runner's stdout (in whatever pieces the engine delivers it)
@@ -117,6 +125,11 @@ pub struct FrameDecoder {
 }
 
 impl FrameDecoder {
+    /// Whether no byte is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
     pub fn push(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
     }
@@ -138,7 +151,7 @@ impl FrameDecoder {
                     1 + RESULT_LEN,
                 )
             }
-            b'1' | b'2' | b'F' => {
+            b'1' | b'2' | b'F' | b'C' | b'D' => {
                 let Some(header) = self.buffer.get(1..5) else {
                     return Ok(None);
                 };
@@ -153,6 +166,9 @@ impl FrameDecoder {
                 let frame = match tag {
                     b'1' => Frame::Stdout(body),
                     b'2' => Frame::Stderr(body),
+                    b'C' if body.is_empty() => Frame::Clean,
+                    b'C' => anyhow::bail!("the runner sent a clean mark with a body"),
+                    b'D' => Frame::Dirty(String::from_utf8_lossy(&body).into_owned()),
                     _ => Frame::Fault(String::from_utf8_lossy(&body).into_owned()),
                 };
                 (frame, 5 + len)
@@ -208,6 +224,9 @@ mod tests {
     fn decodes_frames_split_anywhere() {
         let mut wire = vec![b'R', b'1', 0, 0, 0, 2, b'h', b'i', b'2', 0, 0, 0, 1, b'!'];
         wire.extend(result_frame(1, 9, 1, [1500, UNKNOWN, 4096, 1]));
+        wire.extend([b'C', 0, 0, 0, 0]);
+        wire.extend(result_frame(0, 0, 0, [1, 2, 3, 0]));
+        wire.extend([b'D', 0, 0, 0, 3, b'p', b'i', b'd']);
         let mut decoder = FrameDecoder::default();
         let mut frames = Vec::new();
         for byte in wire {
@@ -233,6 +252,19 @@ mod tests {
                     memory_peak_bytes: Some(4096),
                     oom_kills: Some(1),
                 }),
+                Frame::Clean,
+                Frame::Result(RunResult {
+                    ending: Ending::Exited(0),
+                    timed_out: false,
+                    output_capped: false,
+                    stdout_cut: false,
+                    stderr_cut: false,
+                    wall_time: Duration::from_micros(1),
+                    cpu_time: Some(Duration::from_micros(2)),
+                    memory_peak_bytes: Some(3),
+                    oom_kills: Some(0),
+                }),
+                Frame::Dirty("pid".into()),
             ]
         );
     }
@@ -244,6 +276,13 @@ mod tests {
         assert!(decoder.next_frame().is_err());
         let mut decoder = FrameDecoder::default();
         decoder.push(&[b'1', 0xff, 0xff, 0xff, 0xff]);
+        assert!(decoder.next_frame().is_err());
+        // A clean mark carries nothing.
+        let mut decoder = FrameDecoder::default();
+        decoder.push(&[b'C', 0, 0, 0, 1, b'x']);
+        assert!(decoder.next_frame().is_err());
+        let mut decoder = FrameDecoder::default();
+        decoder.push(&[b'D', 0x7f, 0xff, 0xff, 0xff]);
         assert!(decoder.next_frame().is_err());
     }
 
@@ -275,7 +314,7 @@ mod tests {
         }
         .encode()
         .unwrap_or_default();
-        let mut expected = b"BDR2".to_vec();
+        let mut expected = b"BDR3".to_vec();
         expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 6]);
         expected.extend_from_slice(b"main.c");
         expected.extend_from_slice(&[0, 0, 0, 6]);

@@ -1,8 +1,17 @@
 //! The warm pool: runner containers started ahead of time, on shelves by
-//! key (image and creation-time limits), each taken by exactly one
-//! execution. A background refill keeps every key's shelf full within the
+//! key (image and creation-time limits), each taken by one execution at a
+//! time. A background refill keeps every key's shelf full within the
 //! pool's bounds while the node is not busy, replaces containers that sat
 //! idle too long, and pauses a key whose containers fail to start.
+//!
+//! In recycle mode ([`reuse`](super::reuse)) a container taken is lent: it
+//! still counts against its key's and the pool's bounds, so the refill does
+//! not start a replacement while it serves, and it goes back on the front of
+//! its shelf (the next execution takes the one just used, whose caches are
+//! warm) when its runner proved its reset clean. Only a container retired
+//! makes room for a start. So a node keeps about one warm container per
+//! execution it runs at once per key, within the bounds, and containers
+//! started on demand under load join the shelf when there is room.
 //!
 //! It only manages containers: what runs in one is
 //! [`warm_run`](super::warm_run)'s, and which path a request takes is
@@ -17,6 +26,7 @@ use bollard::Docker;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::reuse::ReusePolicy;
 use super::runner_container::{self, REMOVAL_GRACE, RunnerContainer};
 use super::sweeper::LATE_SWEEPS;
 use super::{Language, Limits};
@@ -42,9 +52,12 @@ pub struct PoolSettings {
     /// The refill waits while this many executions are in flight: a start
     /// costs as much CPU as a short program, and a program's time limit is
     /// wall-clock, so under load the refill would eat into the programs'
-    /// time. (Under load the pool would drain anyway: every execution
-    /// consumes a container, and the engine's start rate is the ceiling.)
+    /// time. (Under load a single-use pool would drain anyway: every
+    /// execution consumes a container, and the engine's start rate is the
+    /// ceiling.)
     pub refill_below_in_flight: usize,
+    /// Whether a container serves one execution or many.
+    pub reuse: ReusePolicy,
 }
 
 /// What a warm container is built for: containers are interchangeable only
@@ -77,6 +90,9 @@ impl PoolKey {
 /// Warm containers by key, and what each key's containers are made of.
 struct Shelves {
     warm: HashMap<PoolKey, VecDeque<RunnerContainer>>,
+    /// Containers taken in recycle mode and not yet back, by key: they
+    /// count against the bounds.
+    lent: HashMap<PoolKey, usize>,
     /// The keys to keep warm: one per distinct (image, limits) of the
     /// pooled languages.
     templates: Vec<(PoolKey, Language)>,
@@ -90,6 +106,16 @@ struct Shelves {
 impl Shelves {
     fn is_paused(&self, key: &PoolKey, now: Instant) -> bool {
         self.paused.get(key).is_some_and(|until| *until > now)
+    }
+
+    /// Containers of `key`, on the shelf and lent.
+    fn held(&self, key: &PoolKey) -> usize {
+        self.warm.get(key).map_or(0, VecDeque::len) + self.lent.get(key).copied().unwrap_or(0)
+    }
+
+    /// Containers of every key, on the shelves and lent.
+    fn total(&self) -> usize {
+        self.warm.values().map(VecDeque::len).sum::<usize>() + self.lent.values().sum::<usize>()
     }
 }
 
@@ -136,6 +162,7 @@ impl WarmPool {
             settings,
             shelves: Arc::new(Mutex::new(Shelves {
                 warm: HashMap::new(),
+                lent: HashMap::new(),
                 templates,
                 paused: HashMap::new(),
                 starting: HashSet::new(),
@@ -163,16 +190,58 @@ impl WarmPool {
             .unwrap_or(0)
     }
 
-    /// A warm container of `key`, if one is held; the refill is woken to
-    /// replace it.
-    pub(super) fn take(&self, key: &PoolKey) -> Option<RunnerContainer> {
-        let warm = self
-            .shelves
-            .lock()
-            .ok()
-            .and_then(|mut shelves| shelves.warm.get_mut(key).and_then(VecDeque::pop_front));
+    /// The reuse policy of its containers.
+    pub(super) fn reuse(&self) -> ReusePolicy {
+        self.settings.reuse
+    }
+
+    /// A warm container of `key`, if one is held. In single-use mode the
+    /// refill is woken to replace it; in recycle mode it is lent until the
+    /// [`Loan`] is dropped or given back with it.
+    pub(super) fn take(&self, key: &PoolKey) -> Option<(RunnerContainer, Loan)> {
+        let recycles = self.settings.reuse.recycles();
+        let warm = self.shelves.lock().ok().and_then(|mut shelves| {
+            let warm = shelves.warm.get_mut(key).and_then(VecDeque::pop_front)?;
+            if recycles {
+                *shelves.lent.entry(key.clone()).or_default() += 1;
+            }
+            Some(warm)
+        });
         self.wake.notify_one();
-        warm
+        let loan = Loan {
+            pool: self.clone(),
+            key: recycles.then(|| key.clone()),
+        };
+        warm.map(|warm| (warm, loan))
+    }
+
+    /// Puts a container that proved its reset clean back on the front of
+    /// its shelf, ending its loan if it was lent; gives it back to be
+    /// removed when that would pass a bound or the pool is stopping.
+    pub(super) fn give_back(
+        &self,
+        key: PoolKey,
+        container: RunnerContainer,
+        loan: Option<Loan>,
+    ) -> Option<RunnerContainer> {
+        let Ok(mut shelves) = self.shelves.lock() else {
+            return Some(container);
+        };
+        if let Some(mut loan) = loan
+            && let Some(lent_key) = loan.key.take()
+            && let Some(lent) = shelves.lent.get_mut(&lent_key)
+        {
+            *lent = lent.saturating_sub(1);
+        }
+        let fits =
+            shelves.held(&key) < self.settings.per_key && shelves.total() < self.settings.max_total;
+        if self.stopping.load(Ordering::SeqCst) || !fits {
+            drop(shelves);
+            self.wake.notify_one();
+            return Some(container);
+        }
+        shelves.warm.entry(key).or_default().push_front(container);
+        None
     }
 
     /// Keeps the key from being tried for [`FAILED_KEY_PAUSE`].
@@ -320,7 +389,8 @@ impl WarmPool {
         let Ok(shelves) = self.shelves.lock() else {
             return Vec::new();
         };
-        let mut total: usize = shelves.warm.values().map(VecDeque::len).sum();
+        // A lent container comes back unless retired: it is not replaced.
+        let mut total = shelves.total();
         let mut planned: Vec<(PoolKey, Language)> = Vec::new();
         let now = Instant::now();
         while planned.len() < REFILL_PARALLELISM && total < self.settings.max_total {
@@ -329,8 +399,8 @@ impl WarmPool {
                 .iter()
                 .filter(|(key, _)| !shelves.is_paused(key, now))
                 .map(|(key, language)| {
-                    let held = shelves.warm.get(key).map_or(0, VecDeque::len)
-                        + planned.iter().filter(|(held, _)| held == key).count();
+                    let held =
+                        shelves.held(key) + planned.iter().filter(|(held, _)| held == key).count();
                     (held, key, language)
                 })
                 .filter(|(held, _, _)| *held < self.settings.per_key)
@@ -344,17 +414,26 @@ impl WarmPool {
         planned
     }
 
+    /// Removes the containers older than `max_idle`, and in recycle mode
+    /// those past the policy's age or runs (anywhere on the shelf: a
+    /// container given back goes to the front).
     async fn retire_old(&self) {
+        let reuse = self.settings.reuse;
+        let too_old = |warm: &RunnerContainer| {
+            warm.born.elapsed() >= self.settings.max_idle || (warm.runs > 0 && !reuse.keeps(warm))
+        };
         let old: Vec<RunnerContainer> = match self.shelves.lock() {
             Ok(mut shelves) => {
-                let max_idle = self.settings.max_idle;
                 let mut old = Vec::new();
                 for queue in shelves.warm.values_mut() {
-                    while queue
-                        .front()
-                        .is_some_and(|warm| warm.born.elapsed() >= max_idle)
-                    {
-                        old.extend(queue.pop_front());
+                    if queue.iter().any(too_old) {
+                        for warm in std::mem::take(queue) {
+                            if too_old(&warm) {
+                                old.push(warm);
+                            } else {
+                                queue.push_back(warm);
+                            }
+                        }
                     }
                 }
                 old
@@ -364,6 +443,30 @@ impl WarmPool {
         for warm in old {
             runner_container::retire(&self.docker, warm).await;
         }
+    }
+}
+
+/// A container taken in recycle mode, counted against the bounds until it
+/// is given back ([`WarmPool::give_back`]) or this is dropped (it was
+/// retired, or its execution was cancelled): then the refill may replace it.
+pub(super) struct Loan {
+    pool: WarmPool,
+    /// The key it counts against; `None` when nothing is counted (single
+    /// use, or the loan ended).
+    key: Option<PoolKey>,
+}
+
+impl Drop for Loan {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        if let Ok(mut shelves) = self.pool.shelves.lock()
+            && let Some(lent) = shelves.lent.get_mut(&key)
+        {
+            *lent = lent.saturating_sub(1);
+        }
+        self.pool.wake.notify_one();
     }
 }
 

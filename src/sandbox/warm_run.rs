@@ -5,14 +5,21 @@
 //! An execution is one request written to the runner's stdin (the files,
 //! and the steps: the compile command where the language has one, then the
 //! run command and the program's stdin) and frames read back (per step the
-//! output, then a result with the exit status, CPU time, memory peak and
-//! the memory cgroup's OOM kills, see
+//! output, then a result with the exit status and the step's own CPU time,
+//! memory peak and OOM kills, see
 //! [`runner_protocol`](super::runner_protocol)). So a request pays neither a
 //! container start, nor an exec, nor an upload; a compiled language's two
 //! steps share the one container. The runner keeps each step's timer and
 //! output cap; the engine keeps its own behind them (each step's limit plus
 //! a grace, and the same cap) and kills the container should the runner
-//! not stop the program. Removing the container is its owner's job.
+//! not stop the program.
+//!
+//! In recycle mode the run then reads on to the runner's reset: only a
+//! proven clean reset (`C`) hands the container back, attached, for the
+//! next execution; anything else (a dirty reset, a fault, the end of the
+//! stream, no answer in time, an OOM kill, the engine's own timer or cap
+//! having fired, an engine error) retires it, with the reason logged.
+//! Removing a container not handed back is its owner's job.
 
 use std::time::{Duration, Instant};
 
@@ -30,18 +37,26 @@ use super::{Outcome, Status, StepOutcome, Submission};
 
 /// The engine's timer fires this long after the runner's should have.
 const RUNNER_GRACE: Duration = Duration::from_secs(1);
+/// Time for the runner's verdict on its reset after the last result: the
+/// reset takes about 1 ms after a hello world and up to ~180 ms after the
+/// worst trace program (tests/traces), so this is a bound, not a wait.
+const RESET_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Runs `submission` in `container` to its outcome.
+/// Runs `submission` in `container` to its outcome; with `recycle`, also
+/// the container when its runner proved its reset clean, ready for the
+/// next execution (one more run counted).
 pub(super) async fn run(
     docker: &Docker,
     container: RunnerContainer,
     submission: &Submission,
-) -> Outcome {
+    recycle: bool,
+) -> (Outcome, Option<RunnerContainer>) {
     let id = submission.execution_id.clone();
-    match run_steps(docker, container, submission).await {
+    let name = container.name.clone();
+    match run_steps(docker, container, submission, recycle).await {
         // The runner (and so the steps here) stopped at the first step
         // that failed: a compiled language's lone step is its compile.
-        Ok(mut steps) => {
+        Ok((mut steps, after)) => {
             let run = match submission.language.compile {
                 Some(_) if steps.len() < 2 => None,
                 _ => steps.pop(),
@@ -51,33 +66,53 @@ pub(super) async fn run(
                 Some(run) => run.status,
                 None => Status::CompileError,
             };
-            Outcome {
+            let outcome = Outcome {
                 execution_id: id,
                 status,
                 compile,
                 run,
                 error: None,
-            }
+            };
+            let reusable = match after {
+                After::Clean(container) => Some(container),
+                After::Retire(reason) => {
+                    if recycle {
+                        tracing::info!(execution_id = %outcome.execution_id, container = %name, reason, "retiring a warm sandbox");
+                    }
+                    None
+                }
+            };
+            (outcome, reusable)
         }
         Err(error) => {
-            tracing::warn!(execution_id = %id, error = format!("{error:#}"), "pooled execution failed in the engine");
-            Outcome::internal_error(&id, format!("{error:#}"))
+            tracing::warn!(execution_id = %id, container = %name, error = format!("{error:#}"), "pooled execution failed in the engine; retiring its sandbox");
+            (Outcome::internal_error(&id, format!("{error:#}")), None)
         }
     }
 }
 
+/// What becomes of the container after the steps.
+enum After {
+    /// Its runner proved the reset clean: it can serve the next execution.
+    Clean(RunnerContainer),
+    /// It must be removed, for this reason.
+    Retire(String),
+}
+
 /// Runs the submission's steps in the runner container; their outcomes,
-/// up to the first that failed.
+/// up to the first that failed, and what becomes of the container.
 async fn run_steps(
     docker: &Docker,
     container: RunnerContainer,
     submission: &Submission,
-) -> anyhow::Result<Vec<StepOutcome>> {
+    recycle: bool,
+) -> anyhow::Result<(Vec<StepOutcome>, After)> {
     let RunnerContainer {
         name,
+        born,
+        runs,
         mut output,
         mut input,
-        ..
     } = container;
     let limits = &submission.limits;
     let mut run_argv = submission.language.run.clone();
@@ -116,6 +151,7 @@ async fn run_steps(
     let mut wire = RunnerWire::default();
     let mut outcomes = Vec::with_capacity(steps.len());
     let mut engine_killed = false;
+    let mut oom_killed = false;
     for step in &steps {
         let mut collector = Collector::new(limits.output_bytes);
         let started = Instant::now();
@@ -125,7 +161,10 @@ async fn run_steps(
         )
         .await;
         let outcome = match ended {
-            Ok(Ok(Some(result))) => step_outcome(&result, collector),
+            Ok(Ok(Some(result))) => {
+                oom_killed |= result.oom_kills.is_some_and(|kills| kills > 0);
+                step_outcome(&result, collector)
+            }
             Ok(Ok(None)) => {
                 engine_killed = true;
                 killed_by_engine(Status::OutputLimit, collector, started.elapsed())
@@ -142,6 +181,33 @@ async fn run_steps(
             break;
         }
     }
+    let after = if engine_killed {
+        After::Retire("the engine had to stop the program itself".into())
+    } else if !recycle {
+        After::Retire("single use".into())
+    } else if oom_killed {
+        // The runner survived (it sent its result), but memory ran out
+        // in the sandbox: the policy retires it rather than trust it.
+        After::Retire("an OOM kill in the sandbox".into())
+    } else {
+        match tokio::time::timeout(RESET_TIMEOUT, wire.reset_verdict(&mut output)).await {
+            Ok(Ok(None)) => {
+                return Ok((
+                    outcomes,
+                    After::Clean(RunnerContainer {
+                        name,
+                        born,
+                        runs: runs + 1,
+                        output,
+                        input,
+                    }),
+                ));
+            }
+            Ok(Ok(Some(reason))) => After::Retire(reason),
+            Ok(Err(error)) => After::Retire(format!("{error:#}")),
+            Err(_elapsed) => After::Retire("its runner did not confirm its reset in time".into()),
+        }
+    };
     // Drop the attach before killing: a held, unread attach stream makes
     // a kill wait for the client timeout.
     drop(output);
@@ -149,7 +215,7 @@ async fn run_steps(
     if engine_killed {
         engine::kill(docker, &name).await;
     }
-    Ok(outcomes)
+    Ok((outcomes, after))
 }
 
 /// The engine's end of a runner's frames, kept across the steps: a chunk
@@ -179,6 +245,9 @@ impl RunnerWire {
                         anyhow::bail!("the sandbox's runner could not run the program: {message}")
                     }
                     Frame::Ready => Flow::Continue,
+                    Frame::Clean | Frame::Dirty(_) => {
+                        anyhow::bail!("a warm sandbox's runner reset before the step's result")
+                    }
                 };
                 // The runner cuts at the same cap; this is the engine's own
                 // guard should it not.
@@ -186,22 +255,53 @@ impl RunnerWire {
                     return Ok(None);
                 }
             }
-            match output.next().await {
-                Some(chunk) => match chunk.context("lost a warm sandbox's output")? {
-                    LogOutput::StdOut { message } => self.decoder.push(&message),
-                    LogOutput::StdErr { message } => self.runner_said.extend_from_slice(&message),
-                    _ => {}
-                },
-                None => anyhow::bail!(
-                    "a warm sandbox ended without a result{}",
-                    if self.runner_said.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", String::from_utf8_lossy(&self.runner_said).trim())
-                    }
-                ),
-            }
+            self.read_more(output, "a result").await?;
         }
+    }
+
+    /// Reads the runner's verdict on its reset after the last result:
+    /// `None` when it is proven clean and nothing else was said; else why
+    /// the container must go.
+    async fn reset_verdict(
+        &mut self,
+        output: &mut AttachedOutput,
+    ) -> anyhow::Result<Option<String>> {
+        loop {
+            if let Some(frame) = self.decoder.next_frame()? {
+                return Ok(match frame {
+                    Frame::Clean if self.decoder.is_empty() && self.runner_said.is_empty() => None,
+                    Frame::Clean => Some("its runner said more than its clean mark".into()),
+                    Frame::Dirty(left) => Some(format!("its reset left {left}")),
+                    Frame::Fault(message) => Some(format!("its runner failed: {message}")),
+                    other => Some(format!("its runner sent {other:?} after the last result")),
+                });
+            }
+            self.read_more(output, "its reset's verdict").await?;
+        }
+    }
+
+    /// Buffers the next chunk of the runner's output; an error at its end.
+    async fn read_more(
+        &mut self,
+        output: &mut AttachedOutput,
+        awaited: &str,
+    ) -> anyhow::Result<()> {
+        match output.next().await {
+            Some(chunk) => match chunk.context("lost a warm sandbox's output")? {
+                LogOutput::StdOut { message } => self.decoder.push(&message),
+                LogOutput::StdErr { message } => self.runner_said.extend_from_slice(&message),
+                _ => {}
+            },
+            None => anyhow::bail!(
+                "a warm sandbox ended without {awaited}{}",
+                if self.runner_said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", String::from_utf8_lossy(&self.runner_said).trim())
+                }
+            ),
+        }
+        Ok(())
     }
 }
 

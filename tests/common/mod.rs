@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of these helpers
 
+pub mod test_pool;
+
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -15,8 +15,9 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         with open(f"/proc/{pid}/cmdline", "rb") as file:
             cmdline = file.read().replace(b"\0", b" ").decode(errors="replace")
         print(f"PID {pid} CMD", cmdline)
-        # The sandbox's own init (a warm sandbox's runner) is no host process.
-        own_init = cmdline.strip() == "/usr/local/bin/braindrill-runner"
+        # The sandbox's own init (a warm sandbox's runner, with the folders
+        # it warms as arguments) is no host process.
+        own_init = pid == "1" and cmdline.split(" ")[0] == "/usr/local/bin/braindrill-runner"
         if not own_init and any(word in cmdline for word in ("braindrill", "dockerd", "containerd", "cargo", "systemd")):
             print("ESCAPED: a host process is visible:", cmdline)
     except OSError:

@@ -59,9 +59,10 @@ pub struct ExecuteResponse {
     /// CPU time of the sandbox; measured by warm sandboxes (their runner
     /// reads the container's cgroup), null from a fresh container.
     pub cpu_time_ms: Option<u64>,
-    /// Peak memory of the sandbox (runner included); measured by warm
-    /// sandboxes, null from a fresh container, and after a compile step
-    /// null unless the run went past the compiler's peak.
+    /// Peak memory of the run (its largest process, or the sandbox's rise
+    /// during the run where that is more); measured by warm sandboxes for
+    /// every run, the run after a compile step included; null from a fresh
+    /// container.
     pub memory_peak_bytes: Option<u64>,
     /// The compile step, for languages that have one.
     pub compile: Option<CompileResponse>,

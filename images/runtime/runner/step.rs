@@ -1,0 +1,324 @@
+//! Running one step: the program with its stdin fed, its stdout and stderr
+//! forwarded as frames within the output cap, its timer, the reaping of
+//! every process it leaves, and the result frame with the step's own
+//! figures.
+
+use std::io::{self, Read, Write};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::figures::{cpu_usage_us, memory_peak, memory_usage, oom_kills};
+use crate::sys::{self, kill_all};
+use crate::wire::{frame, Step};
+use crate::CODE_DIR;
+
+const UNKNOWN: u64 = u64::MAX;
+const CHUNK: usize = 32 * 1024;
+/// Events that may wait for the engine to read them: a flood that the engine
+/// reads slowly then blocks the program's writes instead of growing the
+/// runner (PID 1, inside the memory limit) towards an OOM kill. 64 chunks
+/// are 2 MiB at most.
+const QUEUED_EVENTS: usize = 64;
+/// How long leftovers may take to die and release the output pipes once
+/// the program has ended.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// How long the output may still take once every process has been reaped:
+/// only as long as the forwarders wait for the CPU.
+const REAPED_DRAIN: Duration = Duration::from_secs(60);
+const ECHILD: i32 = 10;
+
+enum Event {
+    Output(u8, Vec<u8>),
+    Closed,
+    /// The program's wait status.
+    Exited(i32),
+    /// No process is left in the sandbox but this runner.
+    AllReaped,
+}
+
+/// The runner's threads of the current request. The reset waits for every
+/// one to end: a reaper left waiting in `wait4(-1)` would take the next
+/// program's status (and a forwarder its output).
+pub struct Crew {
+    ended: Receiver<()>,
+    end: Sender<()>,
+    running: usize,
+}
+
+impl Crew {
+    pub fn new() -> Crew {
+        let (end, ended) = mpsc::channel();
+        Crew {
+            ended,
+            end,
+            running: 0,
+        }
+    }
+
+    pub fn start(&mut self, body: impl FnOnce() + Send + 'static) -> Result<(), String> {
+        let end = self.end.clone();
+        thread::Builder::new()
+            .spawn(move || {
+                body();
+                let _ = end.send(());
+            })
+            .map_err(|error| format!("cannot start a runner thread: {error}"))?;
+        self.running += 1;
+        Ok(())
+    }
+
+    /// Whether every thread ended before the deadline.
+    pub fn join(mut self, deadline: Instant) -> bool {
+        while self.running > 0 {
+            match self
+                .ended
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(()) => self.running -= 1,
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Runs one step to its end and sends its result; whether it succeeded
+/// (exited 0 within its limits), so that the next one may run.
+pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, String> {
+    let (program, args) = match step.argv.split_first() {
+        Some(split) => split,
+        None => return Err("no command to run".into()),
+    };
+    // Every thread exists before the program does: a program that takes
+    // every pid of the sandbox at once (a fork bomb) must not keep the runner
+    // from starting one.
+    let (events, inbox) = mpsc::sync_channel(QUEUED_EVENTS);
+    let max_rss = Arc::new(AtomicU64::new(0));
+    let stdin_slot = feeder(crew, step.stdin)?;
+    let stdout_slot = forwarder(crew, b'1', events.clone())?;
+    let stderr_slot = forwarder(crew, b'2', events.clone())?;
+    let reaper_slot = reaper(crew, events, max_rss.clone())?;
+    let cpu_before = cpu_usage_us();
+    let oom_before = oom_kills();
+    let (usage_before, peak_before) = (memory_usage(), memory_peak());
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(CODE_DIR)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start {program}: {error}"))?;
+    let pid = child.id() as i32;
+    // A thread whose handle cannot be delivered has ended, which cannot
+    // happen before this: the sends are infallible in practice.
+    let _ = reaper_slot.send(pid);
+    if let Some(stdin) = child.stdin.take() {
+        let _ = stdin_slot.send(stdin);
+    }
+    if let Some(stdout) = child.stdout.take() {
+        let _ = stdout_slot.send(stdout);
+    }
+    if let Some(stderr) = child.stderr.take() {
+        let _ = stderr_slot.send(stderr);
+    }
+
+    let deadline = started + step.timeout;
+    let mut status = None;
+    let mut wall = Duration::ZERO;
+    let mut open_streams = 2;
+    let mut all_reaped = false;
+    let mut forwarded: u64 = 0;
+    let (mut timed_out, mut capped) = (false, false);
+    // The stream whose chunk crossed the cap: 4 stdout, 8 stderr.
+    let mut cut = 0u8;
+    let mut drain_deadline: Option<Instant> = None;
+    while !(status.is_some() && open_streams == 0 && all_reaped) {
+        let until = drain_deadline.unwrap_or(deadline);
+        let event = match inbox.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) if drain_deadline.is_some() => break,
+            Err(RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                kill_all();
+                drain_deadline = Some(Instant::now() + DRAIN_GRACE);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        match event {
+            Event::Output(stream, bytes) => {
+                if capped {
+                    continue;
+                }
+                let room = step.output_cap.saturating_sub(forwarded);
+                let keep = (bytes.len() as u64).min(room) as usize;
+                if keep > 0 {
+                    frame(out, stream, &bytes[..keep]).map_err(|error| error.to_string())?;
+                    forwarded += keep as u64;
+                }
+                if keep < bytes.len() {
+                    capped = true;
+                    cut = if stream == b'1' { 4 } else { 8 };
+                    kill_all();
+                    drain_deadline.get_or_insert(Instant::now() + DRAIN_GRACE);
+                }
+            }
+            Event::Closed => open_streams -= 1,
+            Event::Exited(wait_status) => {
+                wall = started.elapsed();
+                status = Some(wait_status);
+                // Whatever the program left behind would hold the output
+                // open and outlive it: the sandbox ends with the program.
+                kill_all();
+                drain_deadline.get_or_insert(Instant::now() + DRAIN_GRACE);
+            }
+            // Sent by the reaper only after the program's own status.
+            Event::AllReaped => {
+                all_reaped = true;
+                // No process is left to hold the pipes: what is in them
+                // comes, then their ends, however starved of CPU the
+                // forwarders are (a 2 s grace once lost a hello world's
+                // output on a loaded machine). The engine's timer bounds it.
+                drain_deadline = Some(Instant::now() + REAPED_DRAIN);
+            }
+        }
+        if drain_deadline.is_some() && !all_reaped {
+            kill_all();
+        }
+    }
+    let wait_status = match status {
+        Some(wait_status) => wait_status,
+        None => return Err("the program's end was not seen".into()),
+    };
+    let (kind, value) = if wait_status & 0x7f == 0 {
+        (0u8, (wait_status >> 8) & 0xff)
+    } else {
+        (1u8, wait_status & 0x7f)
+    };
+    let flags = u8::from(timed_out) | (u8::from(capped) << 1) | cut;
+    let succeeded = kind == 0 && value == 0 && !timed_out && !capped;
+    let cpu = match (cpu_before, cpu_usage_us()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => UNKNOWN,
+    };
+    let ooms = match (oom_before, oom_kills()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => UNKNOWN,
+    };
+    let peak = match step_peak(max_rss.load(Ordering::Relaxed), usage_before, peak_before) {
+        0 => UNKNOWN,
+        bytes => bytes,
+    };
+    let mut result = vec![kind];
+    result.extend_from_slice(&value.to_be_bytes());
+    result.push(flags);
+    for figure in [wall.as_micros() as u64, cpu, peak, ooms] {
+        result.extend_from_slice(&figure.to_be_bytes());
+    }
+    frame(out, b'X', &result).map_err(|error| error.to_string())?;
+    Ok(succeeded)
+}
+
+/// The step's memory peak. The cgroup's peak is the container's since its
+/// start and cannot be reset from inside (the cgroup filesystem is
+/// read-only), so it is the largest of: the largest peak resident set of a
+/// process of the step (exact for one process, short of the sum for
+/// processes that ran together), and, where the container's peak rose
+/// during the step, that peak less what the container held when the step
+/// began (which sees processes together, and the page cache and /tmp files
+/// the step added).
+fn step_peak(max_rss: u64, usage_before: Option<u64>, peak_before: Option<u64>) -> u64 {
+    let cgroup = match (usage_before, peak_before, memory_peak()) {
+        (Some(usage), Some(before), Some(after)) if after > before => after.saturating_sub(usage),
+        _ => 0,
+    };
+    max_rss.max(cgroup)
+}
+
+/// A thread that writes the program's stdin, once it gets the pipe.
+fn feeder(crew: &mut Crew, bytes: Vec<u8>) -> Result<Sender<ChildStdin>, String> {
+    let (slot, pipe) = mpsc::channel::<ChildStdin>();
+    crew.start(move || {
+        if let Ok(mut stdin) = pipe.recv() {
+            // A program that does not read its stdin makes this fail: fine.
+            let _ = stdin.write_all(&bytes);
+        }
+    })?;
+    Ok(slot)
+}
+
+/// A thread that reads one stream of the program into events, once it gets
+/// the pipe, until it closes.
+fn forwarder<R: Read + Send + 'static>(
+    crew: &mut Crew,
+    tag: u8,
+    events: SyncSender<Event>,
+) -> Result<Sender<R>, String> {
+    let (slot, pipe) = mpsc::channel::<R>();
+    crew.start(move || {
+        let mut stream = match pipe.recv() {
+            Ok(stream) => stream,
+            Err(_) => return,
+        };
+        let mut buffer = vec![0u8; CHUNK];
+        loop {
+            match stream.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => {
+                    if events
+                        .send(Event::Output(tag, buffer[..read].to_vec()))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = events.send(Event::Closed);
+    })?;
+    Ok(slot)
+}
+
+/// As init, every orphan of the sandbox becomes this runner's child: once it
+/// gets the program's pid, reap them all, keeping the largest peak resident
+/// set, report the program's own status, and say when none is left.
+fn reaper(
+    crew: &mut Crew,
+    events: SyncSender<Event>,
+    max_rss: Arc<AtomicU64>,
+) -> Result<Sender<i32>, String> {
+    let (slot, pid) = mpsc::channel::<i32>();
+    crew.start(move || {
+        let program = match pid.recv() {
+            Ok(program) => program,
+            Err(_) => return,
+        };
+        reap(program, &events, &max_rss);
+    })?;
+    Ok(slot)
+}
+
+fn reap(program: i32, events: &SyncSender<Event>, max_rss: &AtomicU64) {
+    loop {
+        match sys::reap_one(false) {
+            Ok(Some(reaped)) => {
+                max_rss.fetch_max(reaped.max_rss, Ordering::Relaxed);
+                if reaped.pid == program {
+                    let _ = events.send(Event::Exited(reaped.status));
+                }
+            }
+            Ok(None) => {}
+            Err(error) if error.raw_os_error() == Some(ECHILD) => {
+                let _ = events.send(Event::AllReaped);
+                return;
+            }
+            Err(_) => thread::sleep(Duration::from_millis(1)),
+        }
+    }
+}

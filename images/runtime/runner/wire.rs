@@ -1,0 +1,112 @@
+//! The wire between the engine and the runner: reading a request from
+//! stdin and writing frames on stdout. The format is described in the
+//! runner's opening paragraph and mirrored by the engine in
+//! src/sandbox/runner_protocol.rs.
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+const MAGIC: &[u8; 4] = b"BDR3";
+/// Bounds on a request, so a corrupt one fails fast instead of allocating.
+const MAX_ITEMS: u32 = 10_000;
+const MAX_ITEM_BYTES: u32 = 64 * 1024 * 1024;
+
+pub struct Request {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub steps: Vec<Step>,
+}
+
+/// One program to run to its end: a compile step or the run.
+pub struct Step {
+    pub timeout: Duration,
+    pub output_cap: u64,
+    pub argv: Vec<String>,
+    pub stdin: Vec<u8>,
+}
+
+/// Writes one frame: `R` alone, `X` + its fixed-size body, any other tag
+/// + u32 length + body.
+pub fn frame(out: &mut io::Stdout, tag: u8, body: &[u8]) -> io::Result<()> {
+    let mut out = out.lock();
+    out.write_all(&[tag])?;
+    if tag != b'R' {
+        if tag != b'X' {
+            out.write_all(&(body.len() as u32).to_be_bytes())?;
+        }
+        out.write_all(body)?;
+    }
+    out.flush()
+}
+
+/// Reads the next request. An error of kind `UnexpectedEof` before its
+/// first byte means the engine closed stdin between requests.
+pub fn read_request(input: &mut impl Read) -> io::Result<Request> {
+    let mut magic = [0u8; 4];
+    input.read_exact(&mut magic)?;
+    if &magic != MAGIC {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a BDR3 request",
+        ));
+    }
+    let count = read_count(input)?;
+    let mut files = Vec::new();
+    for _ in 0..count {
+        let name = read_string(input)?;
+        files.push((name, read_bytes(input)?));
+    }
+    let count = read_count(input)?;
+    let mut steps = Vec::new();
+    for _ in 0..count {
+        let timeout = Duration::from_millis(read_u64(input)?);
+        let output_cap = read_u64(input)?;
+        let argc = read_count(input)?;
+        let mut argv = Vec::new();
+        for _ in 0..argc {
+            argv.push(read_string(input)?);
+        }
+        let stdin = read_bytes(input)?;
+        steps.push(Step {
+            timeout,
+            output_cap,
+            argv,
+            stdin,
+        });
+    }
+    Ok(Request { files, steps })
+}
+
+fn read_u64(input: &mut impl Read) -> io::Result<u64> {
+    let mut bytes = [0u8; 8];
+    input.read_exact(&mut bytes)?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+fn read_u32(input: &mut impl Read) -> io::Result<u32> {
+    let mut bytes = [0u8; 4];
+    input.read_exact(&mut bytes)?;
+    Ok(u32::from_be_bytes(bytes))
+}
+
+fn read_count(input: &mut impl Read) -> io::Result<u32> {
+    let count = read_u32(input)?;
+    if count > MAX_ITEMS {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "too many items"));
+    }
+    Ok(count)
+}
+
+fn read_bytes(input: &mut impl Read) -> io::Result<Vec<u8>> {
+    let length = read_u32(input)?;
+    if length > MAX_ITEM_BYTES {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "item too large"));
+    }
+    let mut bytes = vec![0u8; length as usize];
+    input.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn read_string(input: &mut impl Read) -> io::Result<String> {
+    String::from_utf8(read_bytes(input)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+}

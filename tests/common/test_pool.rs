@@ -1,0 +1,106 @@
+//! A warm pool of a node of its own, in the test's process, swept when it
+//! is dropped: for tests that look at the pool itself.
+
+use std::time::{Duration, Instant};
+
+use braindrill::sandbox::{
+    DockerSandbox, Language, PoolSettings, PooledSandbox, ReusePolicy, engine,
+};
+
+use super::{configured_languages, language};
+
+/// A refilling pool of a node of its own. Dropped, a failed assertion
+/// included, it stops refilling and removes everything of its node.
+pub struct TestPool {
+    pub node: String,
+    pool: PooledSandbox,
+    refiller: tokio::task::JoinHandle<()>,
+}
+
+impl TestPool {
+    /// A single-use pool.
+    pub fn start(per_key: usize, max_total: usize) -> TestPool {
+        TestPool::start_with(per_key, max_total, ReusePolicy::SINGLE_USE)
+    }
+
+    pub fn start_with(per_key: usize, max_total: usize, reuse: ReusePolicy) -> TestPool {
+        TestPool::start_for(&configured_languages(), per_key, max_total, reuse)
+    }
+
+    /// A pool that keeps only the keys of `languages` warm.
+    pub fn start_for(
+        languages: &[Language],
+        per_key: usize,
+        max_total: usize,
+        reuse: ReusePolicy,
+    ) -> TestPool {
+        let node = format!("pool-test-{}", uuid::Uuid::new_v4());
+        let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
+        let cold = DockerSandbox::new(docker, &node);
+        let pool = PooledSandbox::new(
+            cold,
+            &node,
+            languages,
+            PoolSettings {
+                per_key,
+                max_total,
+                max_idle: Duration::from_secs(300),
+                refill_below_in_flight: 1,
+                reuse,
+            },
+        );
+        let refiller = pool.start_refilling();
+        TestPool {
+            node,
+            pool,
+            refiller,
+        }
+    }
+}
+
+impl std::ops::Deref for TestPool {
+    type Target = PooledSandbox;
+
+    fn deref(&self) -> &PooledSandbox {
+        &self.pool
+    }
+}
+
+impl Drop for TestPool {
+    fn drop(&mut self) {
+        self.refiller.abort();
+        // Drop cannot await, and the test's runtime may be unwinding: the
+        // sweep gets a runtime of its own.
+        let node = self.node.clone();
+        let swept = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| runtime.block_on(remove_all_of(&node)))
+        })
+        .join();
+        if !std::thread::panicking() {
+            assert!(matches!(swept, Ok(Ok(()))), "cannot sweep {}", self.node);
+        }
+    }
+}
+
+/// Waits until `count` warm sandboxes are held for the language.
+pub async fn wait_for_warm(pool: &PooledSandbox, language_name: &str, count: usize) {
+    let language = language(language_name);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pool.warm_count_for(&language) < count {
+        assert!(
+            Instant::now() < deadline,
+            "the pool never held {count} warm sandboxes for {language_name}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn remove_all_of(node: &str) {
+    let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
+    braindrill::sandbox::sweeper::sweep(&docker, Some(node))
+        .await
+        .expect("sweep");
+}
