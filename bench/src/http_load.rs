@@ -21,7 +21,7 @@ use crate::docker_baseline::{
 use crate::environment::{load_language, machine, utc_now};
 use crate::memory::{RssSampler, idle_rss, watched_processes};
 use crate::report::{HttpReport, LevelReport, print_level, print_report, write_file};
-use crate::stats::{Batch, Sample, Series};
+use crate::stats::{Batch, SANDBOX_US_HEADER, Sample, Series};
 use crate::targets::check_targets;
 use crate::{JOB_TIMEOUT, MAX_RUN_TIME, plot};
 
@@ -29,8 +29,6 @@ use crate::{JOB_TIMEOUT, MAX_RUN_TIME, plot};
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Engine requests per client and round: after them comes a baseline batch.
 const ROUND_PER_CLIENT: usize = 10;
-/// The header in which the worker reports its sandbox's time in microseconds.
-pub const SANDBOX_US_HEADER: &str = "x-braindrill-sandbox-us";
 
 /// The three sides measured at each level: the engine behind its
 /// endpoint, the `docker run` baseline and the direct sandbox.

@@ -9,9 +9,8 @@ use anyhow::{Context, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::http_load::SANDBOX_US_HEADER;
-use crate::report::{HttpReport, LevelReport};
-use crate::targets::TargetCheck;
+use crate::report::{HttpReport, LevelReport, TargetCheck};
+use crate::stats::SANDBOX_US_HEADER;
 
 /// Draws the run's picture into `path`, creating its folder.
 pub fn draw_svg(path: &Path, report: &HttpReport) -> anyhow::Result<()> {

@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::environment::Machine;
 use crate::memory::{MemoryReport, ProcessPeak};
 use crate::stats::{HopReport, SeriesReport};
-use crate::targets::TargetCheck;
 
 /// One concurrency level: the three sides, the hop and the memory peaks.
 #[derive(Serialize)]
@@ -215,4 +214,17 @@ pub fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// One target of the speed issue and how this run fared.
+#[derive(Serialize)]
+pub struct TargetCheck {
+    pub target: String,
+    pub threshold: String,
+    /// The figure compared (null when not measured).
+    pub value: f64,
+    pub measured: String,
+    /// Null when this run could not measure it.
+    pub met: Option<bool>,
+    pub note: String,
 }

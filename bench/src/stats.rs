@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+/// The header in which the worker reports its sandbox's time in
+/// microseconds: the hop is the answer's time minus it.
+pub const SANDBOX_US_HEADER: &str = "x-braindrill-sandbox-us";
+
 /// Error messages kept per series in the JSON (the count is always kept).
 const KEPT_ERRORS: usize = 10;
 

@@ -4,11 +4,9 @@
 //! master and the worker. A target this run could not measure (a level not
 //! run, a PID not given) is "not measured", neither met nor failed.
 
-use serde::Serialize;
-
-use crate::http_load::SANDBOX_US_HEADER;
 use crate::memory::{MemoryReport, ProcessMemory, RSS_INTERVAL, Role};
-use crate::report::LevelReport;
+use crate::report::{LevelReport, TargetCheck};
+use crate::stats::SANDBOX_US_HEADER;
 
 /// The speed issue's targets.
 const TARGET_RATIO_P50: f64 = 0.35;
@@ -25,19 +23,6 @@ fn idle_target_mib(role: Role) -> f64 {
         Role::Master => TARGET_IDLE_MASTER_MIB,
         Role::Worker => TARGET_IDLE_WORKER_MIB,
     }
-}
-
-/// One target of the speed issue and how this run fared.
-#[derive(Serialize)]
-pub struct TargetCheck {
-    pub target: String,
-    pub threshold: String,
-    /// The figure compared (null when not measured).
-    pub value: f64,
-    pub measured: String,
-    /// Null when this run could not measure it.
-    pub met: Option<bool>,
-    pub note: String,
 }
 
 impl TargetCheck {
