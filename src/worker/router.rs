@@ -148,7 +148,6 @@ mod tests {
     use std::time::Duration;
 
     use std::collections::BTreeMap;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use futures_util::FutureExt;
     use futures_util::future::BoxFuture;
@@ -161,19 +160,47 @@ mod tests {
     };
 
     /// Echoes the code as stdout; "panic" panics, "hang" never ends (and
-    /// counts the hanging runs that were cancelled).
-    #[derive(Default)]
+    /// counts the hanging runs that started and that were cancelled).
     struct FakeSandbox {
-        cancelled: Arc<AtomicUsize>,
+        hanging: Arc<tokio::sync::watch::Sender<Hanging>>,
+    }
+
+    impl Default for FakeSandbox {
+        fn default() -> FakeSandbox {
+            FakeSandbox {
+                hanging: Arc::new(tokio::sync::watch::Sender::new(Hanging::default())),
+            }
+        }
+    }
+
+    #[derive(Debug, Default, Clone, Copy)]
+    struct Hanging {
+        started: usize,
+        cancelled: usize,
     }
 
     /// Counts its drop: a run dropped before its end was cancelled.
-    struct Cancelled(Arc<AtomicUsize>);
+    struct Cancelled(Arc<tokio::sync::watch::Sender<Hanging>>);
 
     impl Drop for Cancelled {
         fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            self.0.send_modify(|hanging| hanging.cancelled += 1);
         }
+    }
+
+    /// Waits until the hanging runs come to `wanted`.
+    async fn until(
+        hanging: &tokio::sync::watch::Sender<Hanging>,
+        wanted: impl Fn(&Hanging) -> bool,
+        what: &str,
+    ) {
+        let mut seen = hanging.subscribe();
+        let reached = tokio::time::timeout(Duration::from_secs(20), seen.wait_for(wanted)).await;
+        assert!(
+            matches!(reached, Ok(Ok(_))),
+            "{what}: {:?}",
+            *hanging.borrow()
+        );
     }
 
     impl Sandbox for FakeSandbox {
@@ -183,7 +210,8 @@ mod tests {
                 match code.as_str() {
                     "panic" => panic!("the sandbox blew up"),
                     "hang" => {
-                        let _cancelled = Cancelled(self.cancelled.clone());
+                        let _cancelled = Cancelled(self.hanging.clone());
+                        self.hanging.send_modify(|hanging| hanging.started += 1);
                         futures_util::future::pending().await
                     }
                     _ => Outcome {
@@ -330,13 +358,19 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_killed_worker_is_replaced_and_its_request_answered_and_its_run_cancelled() {
         let sandbox = FakeSandbox::default();
-        let cancelled = sandbox.cancelled.clone();
+        let hanging = sandbox.hanging.clone();
         let router = router_over(1, sandbox).await;
         let pending = tokio::spawn({
             let router = router.clone();
             async move { execute(&router, "hang").await }
         });
-        wait_until_busy(&router, 1).await;
+        // The run has reached the sandbox (not only the worker's queue).
+        until(
+            &hanging,
+            |hanging| hanging.started == 1,
+            "the run never started",
+        )
+        .await;
         let workers = router.get_children();
         assert_eq!(workers.len(), 1);
         workers[0].kill();
@@ -346,20 +380,18 @@ mod tests {
             "{reply:?}"
         );
         // Killing the worker killed its executor, which dropped the run.
-        for _ in 0..1000 {
-            if cancelled.load(Ordering::SeqCst) == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        assert_eq!(cancelled.load(Ordering::SeqCst), 1, "the run goes on");
+        until(
+            &hanging,
+            |hanging| hanging.cancelled == 1,
+            "the run goes on",
+        )
+        .await;
         assert_eq!(stdout(execute(&router, "again").await), "again");
-        // The killed worker leaves its supervisor's children as it ends.
-        for _ in 0..1000 {
-            if router.get_children().len() == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
+        // The killed worker leaves its supervisor's children as it ends
+        // (ractor says so by no event a test can await).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while router.get_children().len() != 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert_eq!(router.get_children().len(), 1, "the node keeps its workers");
         router.stop(None);
