@@ -34,7 +34,7 @@ pub struct CorpusLanguage {
 
 /// The interpreted languages the host can run too. Absolute paths: a build
 /// found first on PATH (pyenv's python, NodeSource's node) is not the image's.
-pub const LANGUAGES: &[CorpusLanguage] = &[
+pub static LANGUAGES: &[CorpusLanguage] = &[
     CorpusLanguage {
         extension: "py",
         api_name: "python",
@@ -95,6 +95,11 @@ pub struct Program {
 }
 
 impl Program {
+    /// The program in a report: its language and name, unique in the corpus.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.language.api_name, self.name)
+    }
+
     /// The line the program prints last when its result is right.
     pub fn ok_line(&self) -> String {
         format!("OK {}", self.name)
@@ -131,9 +136,10 @@ pub fn load(root: &Path) -> anyhow::Result<Vec<Program>> {
             })
             .with_context(|| format!("{}: a program's name is a plain word", path.display()))?
             .to_string();
-        if let Some(other) = names.insert(name.clone(), path.clone()) {
+        let label = format!("{}/{name}", language.api_name);
+        if let Some(other) = names.insert(label.clone(), path.clone()) {
             bail!(
-                "two programs named {name}: {} and {}",
+                "two programs {label}: {} and {}",
                 other.display(),
                 path.display()
             );

@@ -39,7 +39,6 @@ struct HostInterpreter {
 #[derive(Serialize, Clone)]
 pub struct Failure {
     pub program: String,
-    pub language: String,
     pub side: &'static str,
     pub concurrency: usize,
     pub reason: String,
@@ -80,7 +79,6 @@ pub struct InterpreterVersions {
 #[derive(Serialize)]
 pub struct ProgramFigures {
     pub program: String,
-    pub language: String,
     pub cpu_ms_median: Option<f64>,
     pub memory_peak_mib_max: Option<f64>,
 }
@@ -276,8 +274,7 @@ fn collect(
         let program = &sides.programs[outcome.program];
         if let Some(reason) = &outcome.failure {
             failures.push(Failure {
-                program: program.name.clone(),
-                language: program.language.api_name.to_string(),
+                program: program.label(),
                 side: side.name(),
                 concurrency,
                 reason: reason.clone(),
@@ -363,7 +360,7 @@ async fn host_process(sides: &Sides<'_>, program: &Program) -> anyhow::Result<()
     let interpreter = sides
         .interpreters
         .iter()
-        .find(|host| std::ptr::eq(host.language, program.language))
+        .find(|host| host.language.api_name == program.language.api_name)
         .ok_or_else(|| anyhow!("no host interpreter for {}", program.language.api_name))?;
     let dir =
         std::env::temp_dir().join(format!("braindrill-bench-program-{}", uuid::Uuid::new_v4()));
@@ -524,8 +521,7 @@ fn summarize_figures(programs: &[Program], runs: Vec<Vec<RunOutcome>>) -> Vec<Pr
                     Some(peak.map_or(bytes, |peak| peak.max(bytes)))
                 });
             ProgramFigures {
-                program: program.name.clone(),
-                language: program.language.api_name.to_string(),
+                program: program.label(),
                 cpu_ms_median: (!cpu.is_empty()).then(|| median(&cpu)),
                 memory_peak_mib_max: memory.map(|bytes| bytes / (1024.0 * 1024.0)),
             }
@@ -604,12 +600,8 @@ fn print_report(report: &ProgramsReport) {
         println!("{} failed runs:", report.failures.len());
         for failure in report.failures.iter().take(50) {
             println!(
-                "  {} ({}, {}, concurrency {}): {}",
-                failure.program,
-                failure.language,
-                failure.side,
-                failure.concurrency,
-                failure.reason
+                "  {} ({}, concurrency {}): {}",
+                failure.program, failure.side, failure.concurrency, failure.reason
             );
         }
     }
