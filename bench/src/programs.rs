@@ -59,8 +59,8 @@ pub struct ProgramsLevel {
     pub concurrency: usize,
     pub engine: SideReport,
     pub host: SideReport,
-    /// Engine programs/s over host programs/s.
-    pub ratio: f64,
+    /// Engine programs/s over host programs/s; none when a side ran nothing.
+    pub ratio: Option<f64>,
     /// Stopped by the time bound before every round ran.
     pub truncated: bool,
 }
@@ -190,7 +190,8 @@ pub async fn programs_bench(args: ProgramsArgs, machine: Machine) -> anyhow::Res
         }
         let level = ProgramsLevel {
             concurrency,
-            ratio: engine.programs_per_s / host.programs_per_s,
+            ratio: (engine.programs_run > 0 && host.programs_run > 0)
+                .then(|| engine.programs_per_s / host.programs_per_s),
             truncated: rounds_run < args.rounds,
             engine,
             host,
@@ -529,9 +530,14 @@ fn summarize_figures(programs: &[Program], runs: Vec<Vec<RunOutcome>>) -> Vec<Pr
         .collect()
 }
 
+/// A ratio to two decimals, or "-" when a side ran nothing.
+fn ratio_text(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "-".to_string(), |ratio| format!("{ratio:.2}"))
+}
+
 fn print_level(level: &ProgramsLevel) {
     println!(
-        "concurrency {}: engine {:.1} programs/s ({} runs, {} failed), host {:.1} programs/s ({} runs, {} failed), ratio {:.2}{}",
+        "concurrency {}: engine {:.1} programs/s ({} runs, {} failed), host {:.1} programs/s ({} runs, {} failed), ratio {}{}",
         level.concurrency,
         level.engine.programs_per_s,
         level.engine.programs_run,
@@ -539,7 +545,7 @@ fn print_level(level: &ProgramsLevel) {
         level.host.programs_per_s,
         level.host.programs_run,
         level.host.failures,
-        level.ratio,
+        ratio_text(level.ratio),
         if level.truncated {
             " (cut by --max-seconds)"
         } else {
@@ -586,11 +592,11 @@ fn print_report(report: &ProgramsReport) {
     println!("|---:|---:|---:|---:|---:|");
     for level in &report.levels {
         println!(
-            "| {} | {:.1} | {:.1} | {:.2} | {}/{} |",
+            "| {} | {:.1} | {:.1} | {} | {}/{} |",
             level.concurrency,
             level.engine.programs_per_s,
             level.host.programs_per_s,
-            level.ratio,
+            ratio_text(level.ratio),
             level.engine.failures,
             level.host.failures
         );
