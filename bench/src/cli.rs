@@ -22,6 +22,8 @@ pub enum Command {
     Http(Box<HttpArgs>),
     /// Time create+start+wait+remove of a container per option of the hardened spec.
     StartCosts(StartCostArgs),
+    /// Run the corpus of real programs through POST /api/v1/execute and as host processes.
+    Programs(ProgramsArgs),
 }
 
 #[derive(Args)]
@@ -80,4 +82,35 @@ pub struct StartCostArgs {
     /// Where the markdown table goes.
     #[arg(long, default_value = "docs/start-costs.md")]
     pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ProgramsArgs {
+    /// The node's HTTP address; only http://127.0.0.1:PORT is accepted.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The corpus: one folder per language, one self-checking program per file.
+    #[arg(long, default_value = "bench/corpus")]
+    pub corpus: PathBuf,
+    /// Concurrency levels, each measured in turn on both sides.
+    #[arg(long, num_args = 1.., default_values_t = [1u64, 2, 4, 8], value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: Vec<u64>,
+    /// Passes of the whole corpus per side and level (at most 20).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=20))]
+    pub rounds: u64,
+    /// Another host interpreter for a language, LANGUAGE=ABSOLUTE_PATH
+    /// (repeatable), e.g. javascript=/opt/debian-nodejs18/usr/bin/node when
+    /// the host's /usr/bin/node is not Debian's.
+    #[arg(long)]
+    pub host_interpreter: Vec<String>,
+    /// A note on the setup (e.g. "recycle"), saved in the JSON.
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// Where the summary goes (JSON).
+    #[arg(long, default_value = "docs/bench-programs.json")]
+    pub out: PathBuf,
+    /// Time bound of the whole run in seconds (at most 600); no run starts
+    /// after it, and what was measured until then is reported.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=600))]
+    pub max_seconds: u64,
 }

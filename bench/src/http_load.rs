@@ -101,7 +101,7 @@ pub async fn http_bench(docker: &Docker, args: HttpArgs, direct_node: &str) -> a
 }
 
 /// Accepts only `http://127.0.0.1:PORT` (an optional trailing `/`).
-fn check_url(raw: &str) -> anyhow::Result<String> {
+pub fn check_url(raw: &str) -> anyhow::Result<String> {
     let refuse = || anyhow!("--url must be http://127.0.0.1:PORT (a local node only), got {raw:?}");
     let url = reqwest::Url::parse(raw).map_err(|_| refuse())?;
     let plain = url.scheme() == "http"
@@ -130,7 +130,7 @@ fn check_language_name(name: &str) -> anyhow::Result<()> {
 }
 
 /// Polls `/ready` until the node can run code.
-async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+pub async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let give_up = Instant::now() + READY_TIMEOUT;
     loop {
         let answer = client.get(format!("{base}/ready")).send().await;

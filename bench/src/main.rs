@@ -1,6 +1,6 @@
 //! `braindrill-bench`: the benchmark harness of braindrill.
 //!
-//! Two measurements, each one command:
+//! Three measurements, each one command:
 //!
 //! - `braindrill-bench http --url http://127.0.0.1:8080` ([`http_load`])
 //!   drives `POST /lang/{language}` of a running node with C concurrent
@@ -14,6 +14,11 @@
 //!   node's processes ([`memory`]) and a table of the speed issue's targets
 //!   ([`targets`]); it saves every latency and the summary as JSON
 //!   ([`report`]) and draws an SVG ([`plot`]).
+//! - `braindrill-bench programs --url http://127.0.0.1:8080` ([`programs`])
+//!   runs the corpus of real, self-checking programs ([`corpus`], under
+//!   `bench/corpus/`) through `POST /api/v1/execute` and, in the same run, as
+//!   host processes of Debian's interpreters (the image's) at the same
+//!   concurrency, and reports programs/s of both and their ratio.
 //! - `braindrill-bench start-costs` ([`start_costs`]) measures through the
 //!   Engine API what create + start + wait + remove of a container costs
 //!   bare, with each option of the hardened sandbox spec added alone, and
@@ -21,15 +26,17 @@
 //!
 //! Only 127.0.0.1 is ever contacted. Every container and volume created here
 //! is labelled and removed at the end, also after an error or Ctrl-C
-//! ([`cleanup`]). Both runs are bounded in count and in time.
+//! ([`cleanup`]). Every run is bounded in count and in time.
 
 mod cleanup;
 mod cli;
+mod corpus;
 mod docker_baseline;
 mod environment;
 mod http_load;
 mod memory;
 mod plot;
+mod programs;
 mod report;
 mod start_costs;
 mod stats;
@@ -73,6 +80,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Http(args) => http_load::http_bench(&docker, *args, &direct_node).await,
             Command::StartCosts(args) => start_costs::start_costs(&docker, args).await,
+            Command::Programs(args) => {
+                let machine = environment::machine(&docker).await?;
+                programs::programs_bench(args, machine).await
+            }
         }
     };
     // A margin over the run's own bound: only a hung engine reaches it.
