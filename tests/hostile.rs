@@ -905,7 +905,7 @@ async fn hostile_programs_are_contained_and_classified_in_single_use_warm_sandbo
 async fn warm_suite(reuse: &str) {
     let reports = hostile_suite(&[
         ("BRAINDRILL__SANDBOX__POOL__ENABLED", "true"),
-        ("BRAINDRILL__SANDBOX__POOL__PER_KEY", "4"),
+        ("BRAINDRILL__SANDBOX__POOL__MIN_PER_KEY", "4"),
         ("BRAINDRILL__SANDBOX__POOL__MAX_TOTAL", "12"),
         ("BRAINDRILL__SANDBOX__REUSE__MODE", reuse),
     ])

@@ -1,12 +1,15 @@
-//! Warm sandboxes against the real Docker engine: single use, bounded, the
-//! sandbox's guarantees in pooled mode, what the in-sandbox runner measures,
-//! and nothing left after a worker's shutdown or crash.
+//! Warm sandboxes against the real Docker engine: single use, bounded, sized
+//! from the demand, the sandbox's guarantees in pooled mode, what the
+//! in-sandbox runner measures, and nothing left after a worker's shutdown
+//! or crash, or a pool's stop while recycled sandboxes reset.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use braindrill::sandbox::{PooledSandbox, Sandbox, Status, engine};
+use braindrill::sandbox::{
+    PoolSizing, PooledSandbox, ReuseMode, ReusePolicy, Sandbox, Status, engine,
+};
 use common::test_pool::{TestPool, wait_for_warm};
 use common::{Node, client, free_port, language, submit, wait_for_nodes};
 
@@ -17,6 +20,26 @@ async fn wait_for_total(pool: &PooledSandbox, count: usize) {
         assert!(
             Instant::now() < deadline,
             "the pool never held {count} warm sandboxes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+const RECYCLE: ReusePolicy = ReusePolicy {
+    mode: ReuseMode::Recycle,
+    max_runs: 50,
+    max_age: Duration::from_secs(300),
+};
+
+/// Waits until the pool holds exactly `count` warm sandboxes for python.
+async fn wait_for_python_shelf(pool: &TestPool, count: usize, why: &str) {
+    let python = language("python");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pool.warm_count_for(&python) != count {
+        assert!(
+            Instant::now() < deadline,
+            "python's shelf held {} warm sandboxes, not {count} ({why})",
+            pool.warm_count_for(&python)
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -367,4 +390,70 @@ int main(int argc, char **argv) {
         .await;
     assert_eq!(outcome.status, Status::RuntimeError, "{outcome:?}");
     assert_eq!(outcome.run.expect("a run step").exit_code, Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_keeps_one_recycled_sandbox_per_run_at_once_and_shrinks_when_quiet() {
+    const BURST: usize = 3;
+    let python = language("python");
+    let pool = TestPool::start_sized(
+        std::slice::from_ref(&python),
+        PoolSizing {
+            min_per_key: 1,
+            // Room for one more than the burst: the burst, not the bound,
+            // sizes the shelf.
+            max_per_key: BURST + 1,
+            max_total: BURST + 2,
+            demand_window: Duration::from_secs(5),
+        },
+        RECYCLE,
+    );
+    wait_for_python_shelf(&pool, 1, "the floor at rest").await;
+
+    // Three at once: one finds the warm sandbox, two start their own.
+    let burst = (0..BURST)
+        .map(|_| pool.execute(submit(&python, "import time\ntime.sleep(1)\nprint('done')")));
+    for outcome in futures_util::future::join_all(burst).await {
+        assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+    }
+    // All three come back: the shelf holds one per run that ran at once,
+    // and the engine no more than that.
+    wait_for_python_shelf(&pool, BURST, "after a burst of three").await;
+    assert!(containers_of(&pool.node).await <= BURST);
+
+    // Sequential runs reuse what is there: no start, no growth.
+    for _ in 0..3 {
+        let served = pool.served_warm();
+        let outcome = pool.execute(submit(&python, "print(1)")).await;
+        assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+        assert_eq!(pool.served_warm(), served + 1, "a sequential run ran cold");
+    }
+
+    // Five to ten seconds without a burst: back to the floor.
+    wait_for_python_shelf(&pool, 1, "once the burst was forgotten").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_stopped_while_a_recycled_sandbox_resets_leaves_nothing() {
+    let python = language("python");
+    let mut pool = TestPool::start_for(std::slice::from_ref(&python), 1, 1, RECYCLE);
+    wait_for_warm(&pool, "python", 1).await;
+    // Thousands of files to remove: the reset takes a while after the
+    // answer.
+    let outcome = pool
+        .execute(submit(
+            &python,
+            "for i in range(3000):\n    open(f'/tmp/f{i}', 'w').close()\nprint('left')",
+        ))
+        .await;
+    assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+    assert_eq!(pool.served_warm(), 1);
+    // Stopped at once, the reset's verdict still to come: the pool waits
+    // for it and removes the container instead of shelving it.
+    pool.stop().await;
+    assert_eq!(
+        container_names_of(&pool.node).await,
+        Vec::<String>::new(),
+        "a container outlived the pool's stop"
+    );
 }

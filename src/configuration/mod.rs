@@ -15,7 +15,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::sandbox::{Limits, PoolSettings, RequestedLimits, ReuseMode, ReusePolicy, sweeper};
+use crate::sandbox::{
+    Limits, PoolSettings, PoolSizing, RequestedLimits, ReuseMode, ReusePolicy, sweeper,
+};
 
 pub use languages::LanguageSettings;
 
@@ -153,9 +155,10 @@ pub struct ReuseSettingsFile {
 #[serde(deny_unknown_fields)]
 pub struct PoolSettingsFile {
     pub enabled: bool,
-    pub per_key: usize,
+    pub min_per_key: usize,
     pub max_total: usize,
     pub max_idle_s: u64,
+    pub demand_window_s: u64,
 }
 
 impl Settings {
@@ -258,6 +261,9 @@ impl Settings {
         if self.worker.workers_per_node == 0 {
             bail!("invalid configuration: worker.workers_per_node must be at least 1");
         }
+        if self.sandbox.pool.enabled && self.sandbox.pool.demand_window_s == 0 {
+            bail!("invalid configuration: sandbox.pool.demand_window_s must be at least 1");
+        }
         if self.http.max_body_bytes == 0 {
             bail!("invalid configuration: http.max_body_bytes must be at least 1");
         }
@@ -282,9 +288,15 @@ impl Settings {
     /// The warm pool's sizes, or `None` when it is off.
     pub fn pool(&self) -> Option<PoolSettings> {
         let pool = &self.sandbox.pool;
-        (pool.enabled && pool.per_key > 0 && pool.max_total > 0).then(|| PoolSettings {
-            per_key: pool.per_key,
-            max_total: pool.max_total,
+        (pool.enabled && pool.max_total > 0).then(|| PoolSettings {
+            sizing: PoolSizing {
+                min_per_key: pool.min_per_key,
+                // No more executions of one key run at once than the
+                // node's worker slots.
+                max_per_key: self.worker.workers_per_node,
+                max_total: pool.max_total,
+                demand_window: Duration::from_secs(pool.demand_window_s),
+            },
             // A running container older than that is an orphan to the
             // sweepers of every node.
             max_idle: Duration::from_secs(pool.max_idle_s).min(sweeper::MAX_WARM_AGE),

@@ -63,6 +63,47 @@ fn the_reuse_policy_is_set_from_the_environment_and_bounded() {
 }
 
 #[test]
+fn the_pool_is_sized_by_the_nodes_slots_within_its_bounds() {
+    let settings = Settings::load(
+        None,
+        env(&[
+            ("WORKERS_PER_NODE", "6"),
+            ("BRAINDRILL__SANDBOX__POOL__MIN_PER_KEY", "2"),
+            ("BRAINDRILL__SANDBOX__POOL__MAX_TOTAL", "10"),
+            ("BRAINDRILL__SANDBOX__POOL__DEMAND_WINDOW_S", "30"),
+        ]),
+    )
+    .expect("loads");
+    let sizing = settings.pool().expect("the pool is on").sizing;
+    // A key grows to one warm sandbox per slot, no further.
+    assert_eq!(sizing.max_per_key, 6);
+    assert_eq!(sizing.min_per_key, 2);
+    assert_eq!(sizing.max_total, 10);
+    assert_eq!(sizing.demand_window, Duration::from_secs(30));
+
+    let defaults = Settings::load(None, env(&[])).expect("defaults load");
+    let sizing = defaults.pool().expect("the pool is on by default").sizing;
+    assert_eq!(sizing.max_per_key, defaults.worker.workers_per_node);
+    assert_eq!(
+        (sizing.min_per_key, sizing.max_total, sizing.demand_window),
+        (1, 24, Duration::from_secs(60))
+    );
+
+    let error = Settings::load(
+        None,
+        env(&[("BRAINDRILL__SANDBOX__POOL__DEMAND_WINDOW_S", "0")]),
+    )
+    .expect_err("a zero window is refused")
+    .to_string();
+    assert!(error.contains("sandbox.pool.demand_window_s"), "{error}");
+    // The fixed size of earlier versions is gone, and said so.
+    let error = Settings::load(None, env(&[("BRAINDRILL__SANDBOX__POOL__PER_KEY", "4")]))
+        .expect_err("the old key is refused")
+        .to_string();
+    assert!(error.contains("per_key"), "{error}");
+}
+
+#[test]
 fn original_environment_variables_override_the_file() {
     let settings = Settings::load(
         None,

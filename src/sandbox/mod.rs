@@ -11,7 +11,8 @@
 //! - [`PooledSandbox`] ([`pooled`]): each execution in a runner container
 //!   ([`runner_container`]) taken from the warm pool ([`warm_pool`]) or
 //!   started on demand, run by [`warm_run`]; the fresh run where no runner
-//!   container starts. The reuse policy ([`reuse`]) says whether a runner
+//!   container starts. Each key's shelf is sized from the node's demand
+//!   ([`pool_sizing`]). The reuse policy ([`reuse`]) says whether a runner
 //!   container is removed after its execution (`single_use`) or, once its
 //!   runner proved its reset clean, serves the next execution of its key
 //!   (`recycle`, up to a number of runs and an age).
@@ -35,6 +36,7 @@ mod language;
 mod limits;
 mod outcome;
 mod output;
+mod pool_sizing;
 mod pooled;
 mod reuse;
 mod runner_container;
@@ -52,6 +54,7 @@ pub use fresh_run::DockerSandbox;
 pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};
 pub use outcome::{Outcome, Status, StepOutcome, signal_of};
+pub use pool_sizing::Sizing as PoolSizing;
 pub use pooled::PooledSandbox;
 pub use reuse::{ReuseMode, ReusePolicy};
 pub use warm_pool::PoolSettings;

@@ -7,10 +7,12 @@
 //! an upload, and with the same measured results); only if even that fails
 //! does it take the fresh run of [`DockerSandbox`]. In single-use mode the
 //! container serves this one execution and is removed; in recycle mode
-//! ([`reuse`](super::reuse)) one whose reset was proven clean, within the
+//! ([`reuse`](super::reuse)) the outcome is answered first, and then, in a
+//! task the pool tracks, one whose reset was proven clean, within the
 //! policy's runs and age, goes back on its key's shelf (one started on
-//! demand too, if the bounds allow), and any other is removed. Whatever
-//! happens (a cancelled request included), nothing is left behind.
+//! demand too, if its key's size allows), and any other is removed.
+//! Whatever happens (a cancelled request included), nothing is left
+//! behind.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,8 +23,9 @@ use futures_util::future::BoxFuture;
 use tokio::task::JoinHandle;
 
 use super::runner_container::{self, RemoveOnDrop};
-use super::warm_pool::{PoolKey, PoolSettings, WarmPool};
-use super::{DockerSandbox, Language, Outcome, Sandbox, Submission, engine, warm_run};
+use super::warm_pool::{Loan, PoolKey, PoolSettings, WarmPool};
+use super::warm_run::{self, Resetting};
+use super::{DockerSandbox, Language, Outcome, Sandbox, Submission, engine};
 
 /// A [`Sandbox`] that serves from warm containers when it can.
 #[derive(Clone)]
@@ -82,13 +85,13 @@ impl PooledSandbox {
     }
 
     async fn run(&self, submission: Submission) -> Outcome {
-        let _running = self.pool.count_running();
         let key = PoolKey::of(&submission.language, &submission.limits);
-        let (container, removal, loan) = match self.pool.take(&key) {
+        let _running = self.pool.count_running(&key);
+        let (container, removal, loan) = match self.pool.take(&key).await {
             Some((warm, loan)) => {
                 self.served_warm.fetch_add(1, Ordering::Relaxed);
                 let removal = RemoveOnDrop::new(&self.docker, &warm.name, false);
-                (warm, removal, Some(loan))
+                (warm, removal, loan)
             }
             // A key whose runner containers fail to start (e.g. an image
             // without the runner) takes the volume path without a try.
@@ -114,7 +117,7 @@ impl PooledSandbox {
                 match started {
                     Ok(fresh) => {
                         removal.late = false;
-                        (fresh, removal, None)
+                        (fresh, removal, self.pool.lend(&key))
                     }
                     Err(error) => {
                         tracing::debug!(
@@ -129,29 +132,59 @@ impl PooledSandbox {
             }
         };
         let reuse = self.pool.reuse();
-        let (outcome, reusable) =
+        let (outcome, resetting) =
             warm_run::run(&self.docker, container, &submission, reuse.recycles()).await;
-        match reusable {
-            Some(container) if reuse.keeps(&container) => {
-                match self.pool.give_back(key, container, loan) {
-                    None => removal.keep(),
-                    Some(refused) => {
-                        tracing::debug!(container = %refused.name, "no room on its shelf; retiring a warm sandbox");
-                        // Its streams go first: the runner exits on its
-                        // closed stdin, and the removal is quick.
-                        drop(refused);
-                        drop(removal);
-                    }
-                }
-            }
-            Some(done) => {
-                tracing::debug!(container = %done.name, runs = done.runs, "a warm sandbox served its runs or its age; retiring it");
-                drop(done);
-                drop(removal);
+        match resetting {
+            Some(resetting) => {
+                let pool = self.pool.clone();
+                let execution_id = outcome.execution_id.clone();
+                self.pool.settle(
+                    key.clone(),
+                    settle(pool, key, resetting, removal, loan, execution_id).boxed(),
+                );
             }
             None => drop(removal),
         }
         outcome
+    }
+}
+
+/// Reads the reset verdict of a container whose execution has answered,
+/// and puts it back on its shelf or removes it (awaited, so that a
+/// stopping pool that waited for this knows it is gone).
+async fn settle(
+    pool: WarmPool,
+    key: PoolKey,
+    resetting: Resetting,
+    removal: RemoveOnDrop,
+    loan: Loan,
+    execution_id: String,
+) {
+    let name = resetting.name().to_string();
+    match resetting.verdict().await {
+        Ok(container) if pool.reuse().keeps(&container) => {
+            match pool.give_back(key, container, loan) {
+                None => removal.keep(),
+                Some(refused) => {
+                    tracing::debug!(container = %refused.name, "no room on its shelf; retiring a warm sandbox");
+                    // Its streams go first: the runner exits on its closed
+                    // stdin, and the removal is quick.
+                    drop(refused);
+                    removal.remove().await;
+                }
+            }
+        }
+        Ok(done) => {
+            tracing::debug!(container = %done.name, runs = done.runs, "a warm sandbox served its runs or its age; retiring it");
+            drop(done);
+            drop(loan);
+            removal.remove().await;
+        }
+        Err(reason) => {
+            tracing::info!(%execution_id, container = %name, reason, "retiring a warm sandbox");
+            drop(loan);
+            removal.remove().await;
+        }
     }
 }
 

@@ -177,6 +177,17 @@ impl RemoveOnDrop {
     pub(super) fn keep(mut self) {
         self.name.clear();
     }
+
+    /// Removes the container now, and returns once that is done.
+    pub(super) async fn remove(mut self) {
+        let name = std::mem::take(&mut self.name);
+        let pauses: &[Duration] = if self.late {
+            &LATE_SWEEPS
+        } else {
+            &[Duration::ZERO]
+        };
+        remove_by_name(&self.docker, &name, pauses).await;
+    }
 }
 
 impl Drop for RemoveOnDrop {

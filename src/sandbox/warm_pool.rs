@@ -1,17 +1,24 @@
 //! The warm pool: runner containers started ahead of time, on shelves by
 //! key (image and creation-time limits), each taken by one execution at a
-//! time. A background refill keeps every key's shelf full within the
-//! pool's bounds while the node is not busy, replaces containers that sat
-//! idle too long, and pauses a key whose containers fail to start.
+//! time. Each key's shelf is sized from what the node serves
+//! ([`pool_sizing`](super::pool_sizing): about one container per execution
+//! of the key that ran at once recently, within the node's slots and the
+//! pool's total, down to a floor when the key is quiet). A background
+//! refill keeps every key at its size while the node is not busy, retires
+//! what a key no longer needs and containers that sat idle too long, and
+//! pauses a key whose containers fail to start.
 //!
 //! In recycle mode ([`reuse`](super::reuse)) a container taken is lent: it
 //! still counts against its key's and the pool's bounds, so the refill does
 //! not start a replacement while it serves, and it goes back on the front of
 //! its shelf (the next execution takes the one just used, whose caches are
-//! warm) when its runner proved its reset clean. Only a container retired
-//! makes room for a start. So a node keeps about one warm container per
-//! execution it runs at once per key, within the bounds, and containers
-//! started on demand under load join the shelf when there is room.
+//! warm) when its runner proved its reset clean. That proof is read after
+//! the execution has answered, in a task the pool tracks (see
+//! [`WarmPool::settle`]); a request that finds its key's shelf empty while
+//! one of its containers is resetting waits a moment for it rather than
+//! start a container. Only a container retired makes room for a start, and
+//! containers started on demand under load join the shelf when the key's
+//! size allows.
 //!
 //! It only manages containers: what runs in one is
 //! [`warm_run`](super::warm_run)'s, and which path a request takes is
@@ -23,9 +30,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
+use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
+use super::pool_sizing::{self, Demand, Sizing};
 use super::reuse::ReusePolicy;
 use super::runner_container::{self, REMOVAL_GRACE, RunnerContainer};
 use super::sweeper::LATE_SWEEPS;
@@ -39,14 +49,21 @@ const REFILL_PARALLELISM: usize = 2;
 /// After a runner container of a key failed to start, that key is not
 /// tried again for this long (e.g. an image without the runner).
 const FAILED_KEY_PAUSE: Duration = Duration::from_secs(30);
+/// How long a request that finds its key's shelf empty waits for one of
+/// the key's containers to finish its reset (about 1 ms after a hello
+/// world, ~180 ms after the worst trace program) before it starts one of
+/// its own (~200-400 ms and a fifth of a CPU-second here).
+const RESET_WAIT: Duration = Duration::from_millis(250);
+/// How long a stopping pool waits for the resets it is reading to be
+/// settled (each is bounded by the reset's timeout and a removal).
+const SETTLE_GRACE: Duration = Duration::from_secs(10);
 
 /// Sizes of the pool.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
-    /// Warm containers kept per (image, limits) pair.
-    pub per_key: usize,
-    /// Warm containers kept in all.
-    pub max_total: usize,
+    /// How many warm containers each (image, limits) pair holds, and all
+    /// of them together.
+    pub sizing: Sizing,
     /// A warm container older than this is replaced by a fresh one.
     pub max_idle: Duration,
     /// The refill waits while this many executions are in flight: a start
@@ -101,6 +118,11 @@ struct Shelves {
     /// Containers the refill is starting now: should the refill be
     /// aborted, their names are what may still appear.
     starting: HashSet<String>,
+    /// Executions running by key, and each key's recent peak.
+    demand: Demand<PoolKey>,
+    /// Containers whose reset verdict is being read, by key: they come
+    /// back in a moment when clean.
+    resetting: HashMap<PoolKey, usize>,
 }
 
 impl Shelves {
@@ -117,6 +139,12 @@ impl Shelves {
     fn total(&self) -> usize {
         self.warm.values().map(VecDeque::len).sum::<usize>() + self.lent.values().sum::<usize>()
     }
+
+    /// The containers `key` should hold now.
+    fn target(&self, key: &PoolKey, sizing: &Sizing, now: Instant) -> usize {
+        let configured = self.templates.iter().any(|(held, _)| held == key);
+        sizing.target(self.demand.recent_peak(key, now), configured)
+    }
 }
 
 /// The warm containers of a node, and the task that refills them.
@@ -126,9 +154,14 @@ pub(super) struct WarmPool {
     node: String,
     settings: PoolSettings,
     shelves: Arc<Mutex<Shelves>>,
+    /// Wakes the refill.
     wake: Arc<Notify>,
+    /// Wakes the requests waiting for a container to finish its reset.
+    returned: Arc<Notify>,
     in_flight: Arc<AtomicUsize>,
     stopping: Arc<AtomicBool>,
+    /// The tasks reading reset verdicts: a stopping pool waits for them.
+    settling: TaskTracker,
 }
 
 impl WarmPool {
@@ -159,17 +192,21 @@ impl WarmPool {
         WarmPool {
             docker,
             node,
-            settings,
             shelves: Arc::new(Mutex::new(Shelves {
                 warm: HashMap::new(),
                 lent: HashMap::new(),
                 templates,
                 paused: HashMap::new(),
                 starting: HashSet::new(),
+                demand: Demand::new(settings.sizing.demand_window),
+                resetting: HashMap::new(),
             })),
+            settings,
             wake: Arc::new(Notify::new()),
+            returned: Arc::new(Notify::new()),
             in_flight: Arc::new(AtomicUsize::new(0)),
             stopping: Arc::new(AtomicBool::new(false)),
+            settling: TaskTracker::new(),
         }
     }
 
@@ -195,53 +232,110 @@ impl WarmPool {
         self.settings.reuse
     }
 
-    /// A warm container of `key`, if one is held. In single-use mode the
+    /// A warm container of `key`, if one is held or one of the key's comes
+    /// back from its reset within [`RESET_WAIT`]. In single-use mode the
     /// refill is woken to replace it; in recycle mode it is lent until the
     /// [`Loan`] is dropped or given back with it.
-    pub(super) fn take(&self, key: &PoolKey) -> Option<(RunnerContainer, Loan)> {
+    pub(super) async fn take(&self, key: &PoolKey) -> Option<(RunnerContainer, Loan)> {
         let recycles = self.settings.reuse.recycles();
-        let warm = self.shelves.lock().ok().and_then(|mut shelves| {
-            let warm = shelves.warm.get_mut(key).and_then(VecDeque::pop_front)?;
-            if recycles {
-                *shelves.lent.entry(key.clone()).or_default() += 1;
+        let deadline = tokio::time::Instant::now() + RESET_WAIT;
+        loop {
+            // Registered before the shelf is looked at, so that a container
+            // given back in between is not missed.
+            let returned = self.returned.notified();
+            tokio::pin!(returned);
+            returned.as_mut().enable();
+            let (warm, resetting) = match self.shelves.lock() {
+                Ok(mut shelves) => {
+                    let warm = shelves.warm.get_mut(key).and_then(VecDeque::pop_front);
+                    if warm.is_some() && recycles {
+                        *shelves.lent.entry(key.clone()).or_default() += 1;
+                    }
+                    let resetting = shelves.resetting.get(key).copied().unwrap_or(0);
+                    (warm, resetting)
+                }
+                Err(_) => (None, 0),
+            };
+            if let Some(warm) = warm {
+                self.wake.notify_one();
+                let loan = Loan {
+                    pool: self.clone(),
+                    key: recycles.then(|| key.clone()),
+                };
+                return Some((warm, loan));
             }
-            Some(warm)
-        });
-        self.wake.notify_one();
-        let loan = Loan {
+            if resetting == 0
+                || self.stopping.load(Ordering::SeqCst)
+                || tokio::time::timeout_at(deadline, returned).await.is_err()
+            {
+                self.wake.notify_one();
+                return None;
+            }
+        }
+    }
+
+    /// Counts a container of `key` started on demand as lent, in recycle
+    /// mode: it may join the shelf after its execution, so the refill does
+    /// not start another for the key meanwhile.
+    pub(super) fn lend(&self, key: &PoolKey) -> Loan {
+        let recycles = self.settings.reuse.recycles();
+        if recycles && let Ok(mut shelves) = self.shelves.lock() {
+            *shelves.lent.entry(key.clone()).or_default() += 1;
+        }
+        Loan {
             pool: self.clone(),
             key: recycles.then(|| key.clone()),
-        };
-        warm.map(|warm| (warm, loan))
+        }
     }
 
     /// Puts a container that proved its reset clean back on the front of
-    /// its shelf, ending its loan if it was lent; gives it back to be
-    /// removed when that would pass a bound or the pool is stopping.
+    /// its shelf, ending its loan; gives it back to be removed when its key
+    /// holds what it needs, the pool is full, or the pool is stopping.
     pub(super) fn give_back(
         &self,
         key: PoolKey,
         container: RunnerContainer,
-        loan: Option<Loan>,
+        mut loan: Loan,
     ) -> Option<RunnerContainer> {
         let Ok(mut shelves) = self.shelves.lock() else {
             return Some(container);
         };
-        if let Some(mut loan) = loan
-            && let Some(lent_key) = loan.key.take()
+        if let Some(lent_key) = loan.key.take()
             && let Some(lent) = shelves.lent.get_mut(&lent_key)
         {
             *lent = lent.saturating_sub(1);
         }
-        let fits =
-            shelves.held(&key) < self.settings.per_key && shelves.total() < self.settings.max_total;
+        let sizing = &self.settings.sizing;
+        let fits = shelves.held(&key) < shelves.target(&key, sizing, Instant::now())
+            && shelves.total() < sizing.max_total;
         if self.stopping.load(Ordering::SeqCst) || !fits {
             drop(shelves);
             self.wake.notify_one();
             return Some(container);
         }
         shelves.warm.entry(key).or_default().push_front(container);
+        drop(shelves);
+        self.returned.notify_waiters();
         None
+    }
+
+    /// Runs `settle`, which reads a reset verdict of a container of `key`
+    /// and gives the container back or removes it, in a task of its own:
+    /// the execution has answered already. Until it ends, requests of
+    /// `key` that find the shelf empty wait for it, and a stopping pool
+    /// waits for it before its last removal.
+    pub(super) fn settle(&self, key: PoolKey, settle: BoxFuture<'static, ()>) {
+        if let Ok(mut shelves) = self.shelves.lock() {
+            *shelves.resetting.entry(key.clone()).or_default() += 1;
+        }
+        let resetting = Resetting {
+            pool: self.clone(),
+            key,
+        };
+        self.settling.spawn(async move {
+            settle.await;
+            drop(resetting);
+        });
     }
 
     /// Keeps the key from being tried for [`FAILED_KEY_PAUSE`].
@@ -259,11 +353,18 @@ impl WarmPool {
             .is_ok_and(|shelves| shelves.is_paused(key, Instant::now()))
     }
 
-    /// Counts an execution as running until the returned guard is dropped:
-    /// the refill waits while the node is busy.
-    pub(super) fn count_running(&self) -> RunningExecution<'_> {
+    /// Counts an execution of `key` as running until the returned guard is
+    /// dropped: the refill waits while the node is busy, and the key's
+    /// size follows what runs at once.
+    pub(super) fn count_running(&self, key: &PoolKey) -> RunningExecution<'_> {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
-        RunningExecution(self)
+        if let Ok(mut shelves) = self.shelves.lock() {
+            shelves.demand.started(key, Instant::now());
+        }
+        RunningExecution {
+            pool: self,
+            key: key.clone(),
+        }
     }
 
     /// Keeps the pool full until [`WarmPool::stop_refilling`].
@@ -279,12 +380,12 @@ impl WarmPool {
         })
     }
 
-    /// Stops refilling, waits until no container is being created, and
-    /// removes every warm container held, so nothing the pool made outlives
-    /// it (a sweep by label after it finds nothing of the pool's). A refill
-    /// that does not stop in time is aborted, and the containers it was
-    /// starting are removed until the engine has surely finished creating
-    /// them.
+    /// Stops refilling, waits until no container is being created and no
+    /// reset verdict is being read, and removes every warm container held,
+    /// so nothing the pool made outlives it (a sweep by label after it
+    /// finds nothing of the pool's). A refill that does not stop in time is
+    /// aborted, and the containers it was starting are removed until the
+    /// engine has surely finished creating them.
     pub(super) async fn stop_refilling(&self, mut refiller: JoinHandle<()>) {
         self.stopping.store(true, Ordering::SeqCst);
         self.wake.notify_one();
@@ -305,6 +406,17 @@ impl WarmPool {
                 .iter()
                 .map(|name| runner_container::remove_by_name(&self.docker, name, &LATE_SWEEPS));
             futures_util::future::join_all(removals).await;
+        }
+        // A verdict read from now on finds the pool stopping: its container
+        // is removed, not shelved.
+        self.settling.close();
+        if tokio::time::timeout(SETTLE_GRACE, self.settling.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "reset verdicts still pending at the pool's stop; the final sweep removes their sandboxes"
+            );
         }
         let held: Vec<RunnerContainer> = match self.shelves.lock() {
             Ok(mut shelves) => shelves.warm.drain().flat_map(|(_, queue)| queue).collect(),
@@ -389,34 +501,31 @@ impl WarmPool {
         let Ok(shelves) = self.shelves.lock() else {
             return Vec::new();
         };
-        // A lent container comes back unless retired: it is not replaced.
-        let mut total = shelves.total();
-        let mut planned: Vec<(PoolKey, Language)> = Vec::new();
         let now = Instant::now();
-        while planned.len() < REFILL_PARALLELISM && total < self.settings.max_total {
-            let neediest = shelves
-                .templates
-                .iter()
-                .filter(|(key, _)| !shelves.is_paused(key, now))
-                .map(|(key, language)| {
-                    let held =
-                        shelves.held(key) + planned.iter().filter(|(held, _)| held == key).count();
-                    (held, key, language)
-                })
-                .filter(|(held, _, _)| *held < self.settings.per_key)
-                .min_by_key(|(held, _, _)| *held);
-            let Some((_, key, language)) = neediest else {
-                break;
-            };
-            planned.push((key.clone(), language.clone()));
-            total += 1;
-        }
-        planned
+        let sizing = &self.settings.sizing;
+        // A lent container comes back unless retired: it is not replaced.
+        let keys: Vec<(&PoolKey, usize, usize)> = shelves
+            .templates
+            .iter()
+            .filter(|(key, _)| !shelves.is_paused(key, now))
+            .map(|(key, _)| (key, shelves.held(key), shelves.target(key, sizing, now)))
+            .collect();
+        pool_sizing::plan(&keys, shelves.total(), sizing.max_total, REFILL_PARALLELISM)
+            .into_iter()
+            .filter_map(|key| {
+                shelves
+                    .templates
+                    .iter()
+                    .find(|(held, _)| held == key)
+                    .cloned()
+            })
+            .collect()
     }
 
-    /// Removes the containers older than `max_idle`, and in recycle mode
-    /// those past the policy's age or runs (anywhere on the shelf: a
-    /// container given back goes to the front).
+    /// Removes the containers older than `max_idle`, in recycle mode those
+    /// past the policy's age or runs (anywhere on the shelf: a container
+    /// given back goes to the front), and those a key holds beyond its
+    /// size (from the back: the least recently used).
     async fn retire_old(&self) {
         let reuse = self.settings.reuse;
         let too_old = |warm: &RunnerContainer| {
@@ -424,18 +533,32 @@ impl WarmPool {
         };
         let old: Vec<RunnerContainer> = match self.shelves.lock() {
             Ok(mut shelves) => {
+                let now = Instant::now();
+                shelves.demand.forget_idle(now);
+                let keys: Vec<PoolKey> = shelves.warm.keys().cloned().collect();
                 let mut old = Vec::new();
-                for queue in shelves.warm.values_mut() {
-                    if queue.iter().any(too_old) {
-                        for warm in std::mem::take(queue) {
-                            if too_old(&warm) {
-                                old.push(warm);
-                            } else {
-                                queue.push_back(warm);
-                            }
+                for key in keys {
+                    let target = shelves.target(&key, &self.settings.sizing, now);
+                    let mut beyond = shelves.held(&key).saturating_sub(target);
+                    let Some(queue) = shelves.warm.get_mut(&key) else {
+                        continue;
+                    };
+                    for warm in std::mem::take(queue) {
+                        if too_old(&warm) {
+                            beyond = beyond.saturating_sub(1);
+                            old.push(warm);
+                        } else {
+                            queue.push_back(warm);
                         }
                     }
+                    while beyond > 0
+                        && let Some(warm) = queue.pop_back()
+                    {
+                        beyond -= 1;
+                        old.push(warm);
+                    }
                 }
+                shelves.warm.retain(|_, queue| !queue.is_empty());
                 old
             }
             Err(_) => Vec::new(),
@@ -446,9 +569,10 @@ impl WarmPool {
     }
 }
 
-/// A container taken in recycle mode, counted against the bounds until it
-/// is given back ([`WarmPool::give_back`]) or this is dropped (it was
-/// retired, or its execution was cancelled): then the refill may replace it.
+/// A container taken or started on demand in recycle mode, counted against
+/// the bounds until it is given back ([`WarmPool::give_back`]) or this is
+/// dropped (it was retired, or its execution was cancelled): then the
+/// refill may replace it.
 pub(super) struct Loan {
     pool: WarmPool,
     /// The key it counts against; `None` when nothing is counted (single
@@ -472,11 +596,38 @@ impl Drop for Loan {
 
 /// One execution counted as running, until dropped; then the refill is
 /// woken, since it may have waited for the node to be less busy.
-pub(super) struct RunningExecution<'a>(&'a WarmPool);
+pub(super) struct RunningExecution<'a> {
+    pool: &'a WarmPool,
+    key: PoolKey,
+}
 
 impl Drop for RunningExecution<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.0.wake.notify_one();
+        self.pool.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if let Ok(mut shelves) = self.pool.shelves.lock() {
+            shelves.demand.ended(&self.key, Instant::now());
+        }
+        self.pool.wake.notify_one();
+    }
+}
+
+/// A container of `key` whose reset verdict is being read, until dropped:
+/// then requests waiting for it look at the shelf again.
+struct Resetting {
+    pool: WarmPool,
+    key: PoolKey,
+}
+
+impl Drop for Resetting {
+    fn drop(&mut self) {
+        if let Ok(mut shelves) = self.pool.shelves.lock()
+            && let Some(resetting) = shelves.resetting.get_mut(&self.key)
+        {
+            *resetting = resetting.saturating_sub(1);
+            if *resetting == 0 {
+                shelves.resetting.remove(&self.key);
+            }
+        }
+        self.pool.returned.notify_waiters();
     }
 }

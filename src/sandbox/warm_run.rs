@@ -14,12 +14,15 @@
 //! a grace, and the same cap) and kills the container should the runner
 //! not stop the program.
 //!
-//! In recycle mode the run then reads on to the runner's reset: only a
-//! proven clean reset (`C`) hands the container back, attached, for the
-//! next execution; anything else (a dirty reset, a fault, the end of the
-//! stream, no answer in time, an OOM kill, the engine's own timer or cap
-//! having fired, an engine error) retires it, with the reason logged.
-//! Removing a container not handed back is its owner's job.
+//! In recycle mode the outcome is returned as soon as the last result is
+//! in, with the container still resetting ([`Resetting`]): its owner reads
+//! the runner's verdict afterwards, so that the caller does not wait for
+//! the reset. Only a proven clean reset (`C`) hands the container back,
+//! attached, for the next execution; anything else (a dirty reset, a
+//! fault, the end of the stream, no answer in time) retires it, and so
+//! does, without a reset, an OOM kill, the engine's own timer or cap
+//! having fired, or an engine error, with the reason logged. Removing a
+//! container not handed back is its owner's job.
 
 use std::time::{Duration, Instant};
 
@@ -43,14 +46,14 @@ const RUNNER_GRACE: Duration = Duration::from_secs(1);
 const RESET_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Runs `submission` in `container` to its outcome; with `recycle`, also
-/// the container when its runner proved its reset clean, ready for the
-/// next execution (one more run counted).
+/// the container resetting when it may serve again once its runner proves
+/// the reset clean.
 pub(super) async fn run(
     docker: &Docker,
     container: RunnerContainer,
     submission: &Submission,
     recycle: bool,
-) -> (Outcome, Option<RunnerContainer>) {
+) -> (Outcome, Option<Resetting>) {
     let id = submission.execution_id.clone();
     let name = container.name.clone();
     match run_steps(docker, container, submission, recycle).await {
@@ -74,7 +77,7 @@ pub(super) async fn run(
                 error: None,
             };
             let reusable = match after {
-                After::Clean(container) => Some(container),
+                After::Resetting(resetting) => Some(resetting),
                 After::Retire(reason) => {
                     if recycle {
                         tracing::info!(execution_id = %outcome.execution_id, container = %name, reason, "retiring a warm sandbox");
@@ -93,10 +96,46 @@ pub(super) async fn run(
 
 /// What becomes of the container after the steps.
 enum After {
-    /// Its runner proved the reset clean: it can serve the next execution.
-    Clean(RunnerContainer),
+    /// Its runner is resetting it: it may serve again.
+    Resetting(Resetting),
     /// It must be removed, for this reason.
     Retire(String),
+}
+
+/// A runner container whose last execution has its outcome and whose
+/// runner is resetting the sandbox: its verdict decides whether it serves
+/// again.
+pub(super) struct Resetting {
+    container: RunnerContainer,
+    wire: RunnerWire,
+}
+
+impl Resetting {
+    pub(super) fn name(&self) -> &str {
+        &self.container.name
+    }
+
+    /// Reads the runner's verdict on its reset: the container, ready for
+    /// the next execution (one more run counted), when it proved the reset
+    /// clean and said nothing else; else why it must go (its streams are
+    /// closed then).
+    pub(super) async fn verdict(self) -> Result<RunnerContainer, String> {
+        let Resetting {
+            mut container,
+            mut wire,
+        } = self;
+        let verdict =
+            tokio::time::timeout(RESET_TIMEOUT, wire.reset_verdict(&mut container.output)).await;
+        match verdict {
+            Ok(Ok(None)) => {
+                container.runs += 1;
+                Ok(container)
+            }
+            Ok(Ok(Some(reason))) => Err(reason),
+            Ok(Err(error)) => Err(format!("{error:#}")),
+            Err(_elapsed) => Err("its runner did not confirm its reset in time".into()),
+        }
+    }
 }
 
 /// Runs the submission's steps in the runner container; their outcomes,
@@ -190,23 +229,19 @@ async fn run_steps(
         // in the sandbox: the policy retires it rather than trust it.
         After::Retire("an OOM kill in the sandbox".into())
     } else {
-        match tokio::time::timeout(RESET_TIMEOUT, wire.reset_verdict(&mut output)).await {
-            Ok(Ok(None)) => {
-                return Ok((
-                    outcomes,
-                    After::Clean(RunnerContainer {
-                        name,
-                        born,
-                        runs: runs + 1,
-                        output,
-                        input,
-                    }),
-                ));
-            }
-            Ok(Ok(Some(reason))) => After::Retire(reason),
-            Ok(Err(error)) => After::Retire(format!("{error:#}")),
-            Err(_elapsed) => After::Retire("its runner did not confirm its reset in time".into()),
-        }
+        return Ok((
+            outcomes,
+            After::Resetting(Resetting {
+                container: RunnerContainer {
+                    name,
+                    born,
+                    runs,
+                    output,
+                    input,
+                },
+                wire,
+            }),
+        ));
     };
     // Drop the attach before killing: a held, unread attach stream makes
     // a kill wait for the client timeout.

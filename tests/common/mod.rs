@@ -71,10 +71,11 @@ impl Node {
             ("CLUSTER_COOKIE".into(), COOKIE.into()),
             ("WORKERS_PER_NODE".into(), "4".into()),
             // The tests start dozens of nodes, several at once, on two
-            // cores: one warm sandbox per key each (the pool's logic is the
-            // same at any size), so that filling pools does not starve the
-            // programs under test of CPU. Tests of the pool ask for more.
-            ("BRAINDRILL__SANDBOX__POOL__PER_KEY".into(), "1".into()),
+            // cores: one warm sandbox per key at rest and three in all
+            // (the pool's logic is the same at any size), so that filling
+            // pools does not starve the programs under test of CPU. Tests
+            // of the pool ask for more.
+            ("BRAINDRILL__SANDBOX__POOL__MIN_PER_KEY".into(), "1".into()),
             ("BRAINDRILL__SANDBOX__POOL__MAX_TOTAL".into(), "3".into()),
             // The 3 s wall-clock limit is a fact of production, not of a
             // loaded CI machine: there a hello world, starved of CPU by the

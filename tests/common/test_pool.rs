@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use braindrill::sandbox::{
-    DockerSandbox, Language, PoolSettings, PooledSandbox, ReusePolicy, engine,
+    DockerSandbox, Language, PoolSettings, PoolSizing, PooledSandbox, ReusePolicy, engine,
 };
 
 use super::{configured_languages, language};
@@ -14,11 +14,13 @@ use super::{configured_languages, language};
 pub struct TestPool {
     pub node: String,
     pool: PooledSandbox,
-    refiller: tokio::task::JoinHandle<()>,
+    /// `None` once [`TestPool::stop`] stopped it.
+    refiller: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestPool {
-    /// A single-use pool.
+    /// A single-use pool of `per_key` containers for every key, within
+    /// `max_total`.
     pub fn start(per_key: usize, max_total: usize) -> TestPool {
         TestPool::start_with(per_key, max_total, ReusePolicy::SINGLE_USE)
     }
@@ -27,13 +29,26 @@ impl TestPool {
         TestPool::start_for(&configured_languages(), per_key, max_total, reuse)
     }
 
-    /// A pool that keeps only the keys of `languages` warm.
+    /// A pool that keeps only the keys of `languages` warm, `per_key` each
+    /// whatever the demand.
     pub fn start_for(
         languages: &[Language],
         per_key: usize,
         max_total: usize,
         reuse: ReusePolicy,
     ) -> TestPool {
+        let fixed = PoolSizing {
+            min_per_key: per_key,
+            max_per_key: per_key,
+            max_total,
+            demand_window: Duration::from_secs(60),
+        };
+        TestPool::start_sized(languages, fixed, reuse)
+    }
+
+    /// A pool that keeps only the keys of `languages` warm, sized by
+    /// `sizing` from its demand.
+    pub fn start_sized(languages: &[Language], sizing: PoolSizing, reuse: ReusePolicy) -> TestPool {
         let node = format!("pool-test-{}", uuid::Uuid::new_v4());
         let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
         let cold = DockerSandbox::new(docker, &node);
@@ -42,18 +57,25 @@ impl TestPool {
             &node,
             languages,
             PoolSettings {
-                per_key,
-                max_total,
+                sizing,
                 max_idle: Duration::from_secs(300),
                 refill_below_in_flight: 1,
                 reuse,
             },
         );
-        let refiller = pool.start_refilling();
+        let refiller = Some(pool.start_refilling());
         TestPool {
             node,
             pool,
             refiller,
+        }
+    }
+
+    /// Stops the pool as a stopping worker does: what it returns after,
+    /// the pool has removed.
+    pub async fn stop(&mut self) {
+        if let Some(refiller) = self.refiller.take() {
+            self.pool.stop_refilling(refiller).await;
         }
     }
 }
@@ -68,7 +90,9 @@ impl std::ops::Deref for TestPool {
 
 impl Drop for TestPool {
     fn drop(&mut self) {
-        self.refiller.abort();
+        if let Some(refiller) = &self.refiller {
+            refiller.abort();
+        }
         // Drop cannot await, and the test's runtime may be unwinding: the
         // sweep gets a runtime of its own.
         let node = self.node.clone();
