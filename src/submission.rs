@@ -317,10 +317,10 @@ mod tests {
     #[test]
     fn limits_are_resolved_within_the_servers_maxima() {
         let mut request = request(vec![file("main.py", "1")]);
-        request.limits.timeout_ms = Some(15_001);
+        request.limits.timeout_ms = Some(30_001);
         assert_eq!(
             invalid(&request),
-            "limits.timeout_ms must be at most 15000 (the server's maximum)"
+            "limits.timeout_ms must be at most 30000 (the server's maximum)"
         );
         request.limits.timeout_ms = Some(0);
         assert_eq!(invalid(&request), "limits.timeout_ms must be at least 1");
@@ -328,5 +328,16 @@ mod tests {
         let rules = rules();
         let checked = rules.check(&request).expect("valid");
         assert_eq!(checked.limits.timeout, Duration::from_millis(700));
+        request.limits.cpu_time_ms = Some(10_001);
+        assert_eq!(
+            invalid(&request),
+            "limits.cpu_time_ms must be at most 10000 (the server's maximum)"
+        );
+        request.limits.cpu_time_ms = Some(400);
+        let checked = rules.check(&request).expect("valid");
+        assert_eq!(
+            (checked.limits.cpu_time, checked.limits.timeout),
+            (Duration::from_millis(400), Duration::from_millis(700))
+        );
     }
 }

@@ -717,7 +717,8 @@ struct Report {
     got: String,
     exit: String,
     millis: u128,
-    /// Whether a warm sandbox ran it (only warm sandboxes measure CPU time).
+    /// Whether a warm sandbox ran it (the node logs every execution that
+    /// takes the fresh run).
     warm: bool,
     /// The last line of stdout, shortened.
     detail: String,
@@ -816,9 +817,15 @@ async fn run_case(node: &Node, case: &'static Case) -> Report {
         got,
         exit,
         millis: answer.elapsed.as_millis(),
-        warm: answer.http == 200 && !body["cpu_time_ms"].is_null(),
+        warm: answer.http == 200 && !ran_fresh(node, body),
         problems,
     }
+}
+
+/// Whether the node logged that this answer's execution took the fresh run.
+fn ran_fresh(node: &Node, answer: &Value) -> bool {
+    let message = braindrill::sandbox::fresh_run_message(text(answer, "execution_id"));
+    node.log_text().contains(&message)
 }
 
 /// Containers and volumes of `node` still in the engine, but for the warm
@@ -923,7 +930,10 @@ async fn warm_suite(reuse: &str) {
 /// (but its idle warm sandboxes) and after it stops.
 async fn hostile_suite(extra: &[(&str, &str)]) -> Vec<Report> {
     let started = Instant::now();
-    let mut node = Node::start("standalone", free_port(), 1, free_port(), extra);
+    // The fresh run says so at debug, per execution.
+    let mut settings = vec![("RUST_LOG", "info,braindrill::sandbox::fresh_run=debug")];
+    settings.extend_from_slice(extra);
+    let mut node = Node::start("standalone", free_port(), 1, free_port(), &settings);
     wait_for_nodes(&client(), &node, &[node.name()]).await;
     if let Err(problem) = ordinary(&node, "start").await {
         panic!("the node cannot run ordinary code: {problem}");

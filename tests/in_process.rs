@@ -339,6 +339,8 @@ async fn limits_out_of_range_are_invalid_request_naming_the_field() {
     let above = [
         ("timeout_ms", max.timeout_ms),
         ("compile_timeout_ms", max.compile_timeout_ms),
+        ("cpu_time_ms", max.cpu_time_ms),
+        ("compile_cpu_time_ms", max.compile_cpu_time_ms),
         ("memory_mb", max.memory_mb),
         ("output_bytes", max.output_bytes.map(|bytes| bytes as u64)),
     ];
@@ -359,6 +361,8 @@ async fn limits_out_of_range_are_invalid_request_naming_the_field() {
     let below = [
         ("timeout_ms", 0),
         ("compile_timeout_ms", 0),
+        ("cpu_time_ms", 0),
+        ("compile_cpu_time_ms", 0),
         ("memory_mb", 7),
         ("output_bytes", 0),
     ];

@@ -15,8 +15,20 @@
 //! and the engine retires the container. A request thus pays neither a
 //! container start nor an exec, and a sandbox can serve many.
 //!
+//! Each step has two time limits: the CPU time the sandbox's processes use
+//! together (read from the container's cgroup while the step runs; past it
+//! every process is killed), which decides a timeout whatever the load of
+//! the host, and the wall clock, a generous cap against a program that
+//! sleeps or blocks. The result says which one ended the step.
+//!
 //! The engine keeps its own timer and output cap; this runner's limits make
 //! the common case exact and cheap, they are not the last line of defence.
+//!
+//! `--once`: PID 1 of a fresh container (one step of a fresh run, its code
+//! on the container's volume): it reads one request without files, runs its
+//! steps as above with the same frames, and exits, without sealing the code
+//! (the volume's mount decides) or resetting anything (the container is
+//! removed). So a fresh run's figures and limits are a warm run's.
 //!
 //! Why the program cannot disturb it, though it runs as the same user: the
 //! kernel delivers no signal to a PID namespace's init from inside it unless
@@ -28,16 +40,16 @@
 //!
 //! The wire (all integers big-endian) is mirrored by the engine in
 //! src/sandbox/runner_protocol.rs:
-//! - request: `BDR3`, file count u32 and each file (u32 length + name, u32
-//!   length + content), step count u32 and each step: timeout_ms u64,
-//!   output_cap u64, argc u32 and each argument (u32 length + bytes), stdin
-//!   (u32 length + bytes). The engine may send the next request once it has
+//! - request: `BDR4`, file count u32 and each file (u32 length + name, u32
+//!   length + content), step count u32 and each step: timeout_ms u64 (wall
+//!   clock), cpu_limit_ms u64 (0: none), output_cap u64, argc u32 and each
+//!   argument (u32 length + bytes), stdin (u32 length + bytes). The engine may send the next request once it has
 //!   read `C`; it closes stdin to retire the sandbox (the runner exits).
 //! - frames, in order: `R` once, when the runner is up. Then for each
 //!   request, per step: `1`/`2` + u32 length + bytes (stdout/stderr), then
 //!   `X` + kind u8 (0 exited, 1 killed by a signal) + code or signal i32 +
-//!   flags u8 (1 timed out, 2 output cap reached, 4 stdout cut, 8 stderr
-//!   cut) + wall_us u64 + cpu_us u64 + memory_peak u64 + oom_kills u64
+//!   flags u8 (1 wall-clock limit reached, 2 output cap reached, 4 stdout
+//!   cut, 8 stderr cut, 16 CPU-time limit reached) + wall_us u64 + cpu_us u64 + memory_peak u64 + oom_kills u64
 //!   (u64::MAX: unknown). After the request's last step (all ran, or one
 //!   failed): `C` + u32 length 0, the reset is proven and the runner reads
 //!   the next request; or `D` + u32 length + what was left, and the runner
@@ -88,6 +100,9 @@ fn main() {
     if frame(&mut out, b'R', &[]).is_err() {
         return;
     }
+    if std::env::args().skip(1).any(|arg| arg == "--once") {
+        return once(&mut out);
+    }
     let baseline = Baseline::now();
     let stop_warming = warm_caches();
     let mut input = BufReader::new(io::stdin());
@@ -114,6 +129,25 @@ fn main() {
                 let _ = frame(&mut out, b'D', found.as_bytes());
                 return;
             }
+        }
+    }
+}
+
+/// `--once`: one request, whose code is already in place, then exit.
+fn once(out: &mut io::Stdout) {
+    let request = match wire::read_request(&mut BufReader::new(io::stdin())) {
+        Ok(request) => request,
+        Err(error) => return fault(out, &format!("bad request: {error}")),
+    };
+    if !request.files.is_empty() {
+        return fault(out, "a fresh sandbox's code is on its volume, not in the request");
+    }
+    let mut crew = Crew::new();
+    for step in request.steps {
+        match step::run(out, step, &mut crew) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => return fault(out, &error),
         }
     }
 }

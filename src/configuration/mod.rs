@@ -25,8 +25,8 @@ mod languages;
 
 const DEFAULT_SETTINGS: &str = include_str!("../../config/default.toml");
 /// Room left under the sweepers' orphan age for a recycled container's last
-/// execution: more than the longest a request may ask for (a 30 s compile
-/// and a 15 s run) and the engine's graces.
+/// execution: more than the longest a request may ask for (a 60 s compile
+/// and a 30 s run, by the wall clock) and the engine's graces.
 const RECYCLE_AGE_MARGIN: Duration = Duration::from_secs(120);
 
 /// The original's environment variables and the keys they set.
@@ -271,6 +271,8 @@ impl Settings {
         for (field, set) in [
             ("timeout_ms", max.timeout_ms.is_some()),
             ("compile_timeout_ms", max.compile_timeout_ms.is_some()),
+            ("cpu_time_ms", max.cpu_time_ms.is_some()),
+            ("compile_cpu_time_ms", max.compile_cpu_time_ms.is_some()),
             ("memory_mb", max.memory_mb.is_some()),
             ("output_bytes", max.output_bytes.is_some()),
         ] {

@@ -29,7 +29,8 @@ fn defaults_follow_the_original() {
         assert!(names.contains(&name.to_string()), "{name} missing");
     }
     let limits = &settings.sandbox.limits;
-    assert_eq!(limits.timeout, Duration::from_secs(3));
+    assert_eq!(limits.cpu_time, Duration::from_secs(3));
+    assert_eq!(limits.timeout, Duration::from_secs(10));
     assert_eq!(limits.output_bytes, 409_600);
     assert_eq!(limits.pids, 64);
     let reuse = settings.reuse();

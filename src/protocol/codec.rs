@@ -5,8 +5,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Version of the messages in [`super::messages`]. Bump it on any change a
-/// node of the previous version could not decode.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// node of the previous version could not decode. 2: the requested limits
+/// gained the CPU-time limits (`cpu_time_ms`, `compile_cpu_time_ms`), which
+/// a node of version 1 refuses as unknown fields.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Why a message received from another node cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

@@ -21,6 +21,9 @@ pub const SCRATCH_DIR: &str = "/tmp";
 pub const SANDBOX_USER: &str = "65534:65534";
 /// Its user and group id.
 const SANDBOX_UID: u32 = 65534;
+/// The in-sandbox runner's path in the runtime image. A container whose
+/// command it is has it as its init (PID 1), instead of docker-init.
+pub const RUNNER: &str = "/usr/local/bin/braindrill-runner";
 
 /// One container: the image, the command, the volume holding the code and
 /// whether the code's folder is mounted read-only.
@@ -87,9 +90,10 @@ impl ContainerSpec<'_> {
                 }]
             }),
             // docker-init as PID 1: signals and zombies behave, and the
-            // container ends when the program does. A warm container's
-            // runner is its own init.
-            init: Some(self.volume.is_some()),
+            // container ends when the program does. A container run by
+            // the runner (every warm one, a fresh one's step where the
+            // image has it) has it as its own init.
+            init: Some(self.command.first().map(String::as_str) != Some(RUNNER)),
             // Untrusted output never lands on the host's disk.
             log_config: Some(HostConfigLogConfig {
                 typ: Some("none".into()),
@@ -183,8 +187,10 @@ mod tests {
 
     fn limits(memory_mb: u64) -> Limits {
         Limits {
-            timeout: Duration::from_secs(3),
-            compile_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
+            compile_timeout: Duration::from_secs(30),
+            cpu_time: Duration::from_secs(3),
+            compile_cpu_time: Duration::from_secs(10),
             memory_bytes: memory_mb << 20,
             output_bytes: 1 << 20,
             cpus: 1.0,

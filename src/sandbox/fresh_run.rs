@@ -1,9 +1,14 @@
 //! The fresh run: one execution in containers of its own. Per step (the
 //! compile step where the language has one, then the run) a fresh hardened
 //! container on the execution's code volume: create, upload the code, attach,
-//! start, collect the output under the cap and the step's timer, classify,
-//! remove. [`warm_run`](super::warm_run) is its counterpart in a runner
-//! container that is already started.
+//! start, hand the step to the container's runner (`braindrill-runner
+//! --once`, its PID 1), read back its output and result, classify, remove.
+//! So a fresh step has a warm one's limits (CPU time and wall clock) and
+//! figures (CPU time, memory peak, exact signal). An image without the
+//! runner still runs: the step is then the container's own command under
+//! docker-init, bounded by the wall clock, without figures.
+//! [`warm_run`](super::warm_run) is its counterpart in a runner container
+//! that is already started.
 //!
 //! Ownership of what is created is explicit: a [`Leftovers`] guard names
 //! every container and the volume before they exist, and removes them on
@@ -15,21 +20,26 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bollard::Docker;
+use bollard::container::LogOutput;
 use bollard::query_parameters::UploadToContainerOptions;
-use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 
 use super::archive;
-use super::container_spec::{CODE_DIR, ContainerSpec};
-use super::engine;
-use super::output::{self, Collector, Ending};
+use super::container_spec::{CODE_DIR, ContainerSpec, RUNNER};
+use super::engine::{self, AttachedInput, AttachedOutput};
+use super::output::{self, Channel, Collector, Ending, Flow};
+use super::runner_protocol::{Frame, FrameDecoder, RunRequest, RunResult, RunStep};
 use super::sweeper::{self, LATE_SWEEPS};
+use super::warm_run::step_outcome;
 use super::{Outcome, Sandbox, Status, StepOutcome, Submission, signal_of};
 
 /// How long waiting for a container to exit may take once its output ended
 /// or it was killed.
 const EXIT_GRACE: Duration = Duration::from_secs(10);
+/// The engine's timer fires this long after the runner's should have.
+const RUNNER_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs every step of an execution in a fresh container of its own.
 #[derive(Clone)]
@@ -53,6 +63,7 @@ impl DockerSandbox {
 
     async fn run(&self, submission: Submission) -> Outcome {
         let id = submission.execution_id.clone();
+        tracing::debug!("{}", fresh_run_message(&id));
         let mut leftovers = Leftovers::new(self.docker.clone(), &id);
         let outcome = match self.run_steps(&submission, &mut leftovers).await {
             Ok(outcome) => outcome,
@@ -85,6 +96,7 @@ impl DockerSandbox {
                 code_read_only: false,
                 stdin: String::new(),
                 timeout: limits.compile_timeout,
+                cpu_limit: limits.compile_cpu_time,
             };
             let outcome = self.run_step(submission, step, leftovers).await?;
             let failed = outcome.status != Status::Ok;
@@ -113,6 +125,7 @@ impl DockerSandbox {
             code_read_only: compiles,
             stdin: submission.stdin.clone(),
             timeout: limits.timeout,
+            cpu_limit: limits.cpu_time,
         };
         let run = self.run_step(submission, step, leftovers).await?;
         Ok(Outcome {
@@ -130,11 +143,50 @@ impl DockerSandbox {
         step: Step,
         leftovers: &mut Leftovers,
     ) -> anyhow::Result<StepOutcome> {
+        let runner_command = vec![RUNNER.to_string(), "--once".to_string()];
+        match self
+            .start_step(submission, &step, &runner_command, leftovers)
+            .await?
+        {
+            Started::Running(name, output, input) => {
+                self.finish_with_runner(submission, &step, name, output, input, leftovers)
+                    .await
+            }
+            // An image without the runner: the program is the container's
+            // command under docker-init, and only the wall clock, the
+            // output cap and the memory limit bound it; no figures.
+            Started::Refused(error) => {
+                tracing::debug!(execution_id = %submission.execution_id, error = format!("{error:#}"), "no runner in the image; running the step without it");
+                match self
+                    .start_step(submission, &step, &step.command, leftovers)
+                    .await?
+                {
+                    Started::Running(name, output, input) => {
+                        self.finish_plain(submission, &step, name, output, input, leftovers)
+                            .await
+                    }
+                    Started::Refused(error) => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Creates the step's container with `command`, uploads the code if
+    /// the step does, attaches and starts it. A start the engine refuses
+    /// (e.g. the command is not in the image) is `Refused`, the container
+    /// already removed; any other failure is an error.
+    async fn start_step(
+        &self,
+        submission: &Submission,
+        step: &Step,
+        command: &[String],
+        leftovers: &mut Leftovers,
+    ) -> anyhow::Result<Started> {
         let docker = &self.docker;
         let name = format!("{}-{}", leftovers.volume, step.name);
         let spec = ContainerSpec {
             image: &submission.language.image,
-            command: &step.command,
+            command,
             volume: Some(&leftovers.volume),
             code_read_only: step.code_read_only,
             limits: &submission.limits,
@@ -142,7 +194,7 @@ impl DockerSandbox {
         };
         leftovers.containers.push(name.clone());
         engine::create_container(docker, &name, &spec).await?;
-        if let Some(archive) = step.upload {
+        if let Some(archive) = &step.upload {
             docker
                 .upload_to_container(
                     &name,
@@ -150,21 +202,121 @@ impl DockerSandbox {
                         path: CODE_DIR.into(),
                         ..Default::default()
                     }),
-                    bollard::body_full(archive.into()),
+                    bollard::body_full(archive.clone().into()),
                 )
                 .await
                 .context("cannot upload the code into the container")?;
         }
-        let (mut output, mut input) = engine::attach(docker, &name).await?;
-        docker
-            .start_container(&name, None)
+        let (output, input) = engine::attach(docker, &name).await?;
+        match docker.start_container(&name, None).await {
+            Ok(()) => Ok(Started::Running(name, output, input)),
+            Err(error) => {
+                drop((output, input));
+                leftovers.remove_container(&name).await;
+                Ok(Started::Refused(
+                    anyhow::Error::new(error).context("cannot start the container"),
+                ))
+            }
+        }
+    }
+
+    /// The step under the runner (`braindrill-runner --once`, the
+    /// container's PID 1): the step goes to it as a request, and its frames
+    /// come back as in a warm sandbox, with the step's two time limits, its
+    /// CPU time and memory peak. The engine keeps its own timer (the wall
+    /// clock plus a grace) and output cap behind the runner's.
+    async fn finish_with_runner(
+        &self,
+        submission: &Submission,
+        step: &Step,
+        name: String,
+        mut output: AttachedOutput,
+        mut input: AttachedInput,
+        leftovers: &mut Leftovers,
+    ) -> anyhow::Result<StepOutcome> {
+        let docker = &self.docker;
+        let started = Instant::now();
+        let steps = [RunStep {
+            timeout: step.timeout,
+            cpu_limit: step.cpu_limit,
+            output_cap: submission.limits.output_bytes,
+            argv: &step.command,
+            stdin: step.stdin.as_bytes(),
+        }];
+        let request = RunRequest {
+            files: &[],
+            steps: &steps,
+        }
+        .encode()?;
+        // The runner reads the whole request before it starts the program.
+        input
+            .write_all(&request)
             .await
-            .context("cannot start the container")?;
+            .context("cannot send the step to the sandbox's runner")?;
+        let _ = input.shutdown().await;
+        let mut collector = Collector::new(submission.limits.output_bytes);
+        let mut runner_said = Vec::new();
+        let ended = tokio::time::timeout(
+            step.timeout + RUNNER_GRACE,
+            runner_result(&mut output, &mut collector, &mut runner_said),
+        )
+        .await;
+        drop(output);
+        drop(input);
+        let outcome = match ended {
+            Ok(Ok(RunnerEnd::Result(result))) => {
+                let _ = engine::wait_for_exit(docker, &name, EXIT_GRACE).await;
+                step_outcome(&result, collector)
+            }
+            Ok(Ok(RunnerEnd::OverCap)) => {
+                engine::kill(docker, &name).await;
+                killed_by_engine(Status::OutputLimit, collector, started.elapsed())
+            }
+            Err(_elapsed) => {
+                engine::kill(docker, &name).await;
+                killed_by_engine(Status::Timeout, collector, started.elapsed())
+            }
+            // The runner ended without a result: killed with the whole
+            // sandbox by the OOM killer, or a fault.
+            Ok(Ok(RunnerEnd::Ended)) | Ok(Err(_)) => {
+                let _ = engine::wait_for_exit(docker, &name, EXIT_GRACE).await;
+                if container_oom_killed(docker, &name).await {
+                    killed_by_engine(Status::MemoryLimit, collector, started.elapsed())
+                } else {
+                    let error = match ended {
+                        Ok(Err(error)) => error,
+                        _ => anyhow::anyhow!("the sandbox's runner ended without a result"),
+                    };
+                    let said = String::from_utf8_lossy(&runner_said);
+                    return Err(if said.trim().is_empty() {
+                        error
+                    } else {
+                        error.context(said.trim().to_string())
+                    });
+                }
+            }
+        };
+        leftovers.remove_container(&name).await;
+        Ok(outcome)
+    }
+
+    /// The step as the container's own command under docker-init: its
+    /// output under the cap and the engine's timer on the wall clock.
+    async fn finish_plain(
+        &self,
+        submission: &Submission,
+        step: &Step,
+        name: String,
+        mut output: AttachedOutput,
+        mut input: AttachedInput,
+        leftovers: &mut Leftovers,
+    ) -> anyhow::Result<StepOutcome> {
+        let docker = &self.docker;
         let started = Instant::now();
 
         // Stdin is fed by its own task: a program that never reads it must
         // not stall the output reader.
-        let stdin = step.stdin.into_bytes();
+        let stdin = step.stdin.clone().into_bytes();
         let feeder = tokio::spawn(async move {
             if !stdin.is_empty() {
                 let _ = input.write_all(&stdin).await;
@@ -217,12 +369,83 @@ impl DockerSandbox {
         };
         let signal = signal_of(exit_code);
         leftovers.remove_container(&name).await;
-        // A fresh container's cgroup is gone before its CPU time or memory
-        // peak could be read.
         Ok(collector
             .finish()
             .into_step(status, exit_code, signal, wall_time))
     }
+}
+
+/// A step's container, started, or refused by the engine at its start.
+enum Started {
+    Running(String, AttachedOutput, AttachedInput),
+    Refused(anyhow::Error),
+}
+
+/// How a fresh sandbox's runner ended its step.
+enum RunnerEnd {
+    Result(RunResult),
+    /// The engine's own output cap was reached first.
+    OverCap,
+    /// Its output ended without a result.
+    Ended,
+}
+
+/// Reads a `--once` runner's frames up to its step's result, the program's
+/// output into `collector`, what the runner itself wrote on stderr (only
+/// ever a crash message) into `runner_said`.
+async fn runner_result(
+    output: &mut AttachedOutput,
+    collector: &mut Collector,
+    runner_said: &mut Vec<u8>,
+) -> anyhow::Result<RunnerEnd> {
+    let mut decoder = FrameDecoder::default();
+    while let Some(chunk) = output.next().await {
+        match chunk.context("lost the sandbox's output")? {
+            LogOutput::StdOut { message } => decoder.push(&message),
+            LogOutput::StdErr { message } => runner_said.extend_from_slice(&message),
+            _ => {}
+        }
+        while let Some(frame) = decoder.next_frame()? {
+            let flow = match frame {
+                Frame::Ready => Flow::Continue,
+                Frame::Stdout(bytes) => collector.push(Channel::Stdout, &bytes),
+                Frame::Stderr(bytes) => collector.push(Channel::Stderr, &bytes),
+                Frame::Result(result) => return Ok(RunnerEnd::Result(result)),
+                Frame::Fault(message) => {
+                    anyhow::bail!("the sandbox's runner could not run the program: {message}")
+                }
+                other => anyhow::bail!("the sandbox's runner sent {other:?} before a result"),
+            };
+            if flow == Flow::OverCap {
+                return Ok(RunnerEnd::OverCap);
+            }
+        }
+    }
+    Ok(RunnerEnd::Ended)
+}
+
+/// Whether the kernel's OOM killer stopped the container (its flag may
+/// come after the exit).
+async fn container_oom_killed(docker: &Docker, name: &str) -> bool {
+    let flag = docker
+        .inspect_container(name, None)
+        .await
+        .ok()
+        .and_then(|inspect| inspect.state)
+        .and_then(|state| state.oom_killed);
+    flag == Some(true) || oom_flag_settles(docker, name).await
+}
+
+/// The outcome when the engine, not the runner, had to stop the sandbox:
+/// by SIGKILL, which reads as 137.
+fn killed_by_engine(status: Status, collector: Collector, elapsed: Duration) -> StepOutcome {
+    collector.finish().into_step(status, 137, Some(9), elapsed)
+}
+
+/// What the fresh run logs (at debug) for each execution it takes: the one
+/// sign of it in a node's log, now that both runs measure the same figures.
+pub fn fresh_run_message(execution_id: &str) -> String {
+    format!("execution {execution_id} runs in fresh containers")
 }
 
 impl Sandbox for DockerSandbox {
@@ -243,7 +466,9 @@ struct Step {
     upload: Option<Vec<u8>>,
     code_read_only: bool,
     stdin: String,
+    /// Its wall-clock and CPU-time limits.
     timeout: Duration,
+    cpu_limit: Duration,
 }
 
 /// Re-reads the OOMKilled flag a few times over two seconds: the engine

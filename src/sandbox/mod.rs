@@ -50,10 +50,10 @@ use serde::{Deserialize, Serialize};
 
 pub use archive::{check_layout as check_file_layout, check_name as check_file_name};
 pub use connecting::ConnectingSandbox;
-pub use fresh_run::DockerSandbox;
+pub use fresh_run::{DockerSandbox, fresh_run_message};
 pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};
-pub use outcome::{Outcome, Status, StepOutcome, signal_of};
+pub use outcome::{Outcome, Status, StepOutcome, TimeoutKind, signal_of};
 pub use pool_sizing::Sizing as PoolSizing;
 pub use pooled::PooledSandbox;
 pub use reuse::{ReuseMode, ReusePolicy};

@@ -24,6 +24,19 @@ pub enum Status {
     InternalError,
 }
 
+/// Which time limit ended a step that timed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutKind {
+    /// The CPU time its processes used together reached the CPU-time limit
+    /// (`cpu_time_ms`, `compile_cpu_time_ms`).
+    Cpu,
+    /// The wall clock reached the wall-clock limit (`timeout_ms`,
+    /// `compile_timeout_ms`): the program slept or blocked, or the engine's
+    /// own timer had to stop it.
+    Wall,
+}
+
 /// The result of one step (compile or run) in one container.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepOutcome {
@@ -36,8 +49,12 @@ pub struct StepOutcome {
     pub stdout_truncated: bool,
     pub stderr_truncated: bool,
     pub wall_time_ms: u64,
-    /// CPU time the step used, where it was measured (warm sandboxes: the
-    /// in-sandbox runner reads the container's cgroup over the step).
+    /// For a timeout, which limit was reached.
+    #[serde(default)]
+    pub timeout_kind: Option<TimeoutKind>,
+    /// CPU time the step used, where it was measured (the in-sandbox
+    /// runner reads the container's cgroup over the step, warm or fresh;
+    /// unknown only from an image without the runner).
     #[serde(default)]
     pub cpu_time_ms: Option<u64>,
     /// Peak memory of the step (its largest process, or the rise of the

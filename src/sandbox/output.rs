@@ -11,7 +11,7 @@ use bollard::container::LogOutput;
 use futures_util::StreamExt;
 
 use super::engine::AttachedOutput;
-use super::{Status, StepOutcome};
+use super::{Status, StepOutcome, TimeoutKind};
 
 /// Which of the program's streams bytes came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,9 @@ impl Collector {
 
 impl Collected {
     /// A step's outcome with this output. What only a runner measures (CPU
-    /// time, memory peak) is left unknown for the caller to fill in.
+    /// time, memory peak) is left unknown for the caller to fill in; a
+    /// timeout is the wall clock's (the engine's own timer) unless the
+    /// caller learns otherwise from the runner.
     pub(super) fn into_step(
         self,
         status: Status,
@@ -110,6 +112,7 @@ impl Collected {
             stdout_truncated: self.stdout_truncated,
             stderr_truncated: self.stderr_truncated,
             wall_time_ms: wall_time.as_millis() as u64,
+            timeout_kind: (status == Status::Timeout).then_some(TimeoutKind::Wall),
             cpu_time_ms: None,
             memory_peak_bytes: None,
         }

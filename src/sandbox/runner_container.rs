@@ -17,7 +17,7 @@ use bollard::Docker;
 use bollard::container::LogOutput;
 use futures_util::StreamExt;
 
-use super::container_spec::ContainerSpec;
+use super::container_spec::{ContainerSpec, RUNNER};
 use super::engine::{self, AttachedInput, AttachedOutput};
 use super::runner_protocol::{Frame, FrameDecoder};
 use super::sweeper::LATE_SWEEPS;
@@ -25,8 +25,6 @@ use super::{Language, Limits};
 
 /// Names of runner containers: this, then a random id.
 const NAME_PREFIX: &str = "braindrill-warm-";
-/// The runner's path in the runtime image.
-const RUNNER: &str = "/usr/local/bin/braindrill-runner";
 /// Time for a runner container to start and its runner to say it is ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time to wait for a runner container's removal.

@@ -11,15 +11,22 @@
 
 use std::time::Duration;
 
-use super::SourceFile;
+use super::{SourceFile, TimeoutKind};
 
-const MAGIC: &[u8; 4] = b"BDR3";
+const MAGIC: &[u8; 4] = b"BDR4";
 /// Marks an unknown figure in a result.
 const UNKNOWN: u64 = u64::MAX;
 /// Length of a result frame's body.
 const RESULT_LEN: usize = 1 + 4 + 1 + 8 * 4;
 /// A frame longer than this is not the runner's (it sends 32 KiB chunks).
 const MAX_FRAME: usize = 1024 * 1024;
+/// Result flags: the wall-clock limit, the output cap, a cut stream, the
+/// CPU-time limit.
+const WALL_LIMIT: u8 = 1;
+const OUTPUT_CAP: u8 = 2;
+const STDOUT_CUT: u8 = 4;
+const STDERR_CUT: u8 = 8;
+const CPU_LIMIT: u8 = 16;
 
 /// One execution for the runner: the files, and the steps to run on them.
 pub struct RunRequest<'a> {
@@ -27,10 +34,13 @@ pub struct RunRequest<'a> {
     pub steps: &'a [RunStep<'a>],
 }
 
-/// One program the runner runs to its end, under its own time limit and
+/// One program the runner runs to its end, under its own time limits and
 /// output cap.
 pub struct RunStep<'a> {
+    /// Wall-clock limit.
     pub timeout: Duration,
+    /// CPU-time limit of the sandbox's processes together.
+    pub cpu_limit: Duration,
     pub output_cap: usize,
     pub argv: &'a [String],
     pub stdin: &'a [u8],
@@ -48,8 +58,10 @@ impl RunRequest<'_> {
         }
         put_len(&mut bytes, self.steps.len())?;
         for step in self.steps {
-            let timeout_ms = u64::try_from(step.timeout.as_millis()).unwrap_or(u64::MAX);
-            bytes.extend_from_slice(&timeout_ms.to_be_bytes());
+            for limit in [step.timeout, step.cpu_limit] {
+                let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+                bytes.extend_from_slice(&ms.to_be_bytes());
+            }
             bytes.extend_from_slice(&(step.output_cap as u64).to_be_bytes());
             put_len(&mut bytes, step.argv.len())?;
             for argument in step.argv {
@@ -84,8 +96,8 @@ pub enum Ending {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunResult {
     pub ending: Ending,
-    /// The runner's own timer fired and it killed the program.
-    pub timed_out: bool,
+    /// The runner killed the program at this time limit.
+    pub time_limit: Option<TimeoutKind>,
     /// The output cap was reached and the runner killed the program.
     pub output_capped: bool,
     /// Which stream's output was cut at the cap.
@@ -195,10 +207,16 @@ fn parse_result(body: &[u8]) -> RunResult {
         } else {
             Ending::Signaled(value)
         },
-        timed_out: flags & 1 != 0,
-        output_capped: flags & 2 != 0,
-        stdout_cut: flags & 4 != 0,
-        stderr_cut: flags & 8 != 0,
+        time_limit: if flags & CPU_LIMIT != 0 {
+            Some(TimeoutKind::Cpu)
+        } else if flags & WALL_LIMIT != 0 {
+            Some(TimeoutKind::Wall)
+        } else {
+            None
+        },
+        output_capped: flags & OUTPUT_CAP != 0,
+        stdout_cut: flags & STDOUT_CUT != 0,
+        stderr_cut: flags & STDERR_CUT != 0,
         wall_time: Duration::from_micros(u64_at(6)),
         cpu_time: known(u64_at(14)).map(Duration::from_micros),
         memory_peak_bytes: known(u64_at(22)),
@@ -224,6 +242,7 @@ mod tests {
     fn decodes_frames_split_anywhere() {
         let mut wire = vec![b'R', b'1', 0, 0, 0, 2, b'h', b'i', b'2', 0, 0, 0, 1, b'!'];
         wire.extend(result_frame(1, 9, 1, [1500, UNKNOWN, 4096, 1]));
+        wire.extend(result_frame(1, 9, 16 | 4, [2, 3000, 1, 0]));
         wire.extend([b'C', 0, 0, 0, 0]);
         wire.extend(result_frame(0, 0, 0, [1, 2, 3, 0]));
         wire.extend([b'D', 0, 0, 0, 3, b'p', b'i', b'd']);
@@ -243,7 +262,7 @@ mod tests {
                 Frame::Stderr(b"!".to_vec()),
                 Frame::Result(RunResult {
                     ending: Ending::Signaled(9),
-                    timed_out: true,
+                    time_limit: Some(TimeoutKind::Wall),
                     output_capped: false,
                     stdout_cut: false,
                     stderr_cut: false,
@@ -252,10 +271,21 @@ mod tests {
                     memory_peak_bytes: Some(4096),
                     oom_kills: Some(1),
                 }),
+                Frame::Result(RunResult {
+                    ending: Ending::Signaled(9),
+                    time_limit: Some(TimeoutKind::Cpu),
+                    output_capped: false,
+                    stdout_cut: true,
+                    stderr_cut: false,
+                    wall_time: Duration::from_micros(2),
+                    cpu_time: Some(Duration::from_micros(3000)),
+                    memory_peak_bytes: Some(1),
+                    oom_kills: Some(0),
+                }),
                 Frame::Clean,
                 Frame::Result(RunResult {
                     ending: Ending::Exited(0),
-                    timed_out: false,
+                    time_limit: None,
                     output_capped: false,
                     stdout_cut: false,
                     stderr_cut: false,
@@ -297,12 +327,14 @@ mod tests {
         let steps = [
             RunStep {
                 timeout: Duration::from_millis(10_000),
+                cpu_limit: Duration::from_millis(4000),
                 output_cap: 10,
                 argv: &compile,
                 stdin: b"",
             },
             RunStep {
                 timeout: Duration::from_millis(3000),
+                cpu_limit: Duration::from_millis(1000),
                 output_cap: 10,
                 argv: &run,
                 stdin: b"in",
@@ -314,13 +346,14 @@ mod tests {
         }
         .encode()
         .unwrap_or_default();
-        let mut expected = b"BDR3".to_vec();
+        let mut expected = b"BDR4".to_vec();
         expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 6]);
         expected.extend_from_slice(b"main.c");
         expected.extend_from_slice(&[0, 0, 0, 6]);
         expected.extend_from_slice(b"int x;");
         expected.extend_from_slice(&[0, 0, 0, 2]);
         expected.extend_from_slice(&10_000u64.to_be_bytes());
+        expected.extend_from_slice(&4000u64.to_be_bytes());
         expected.extend_from_slice(&10u64.to_be_bytes());
         expected.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 2]);
         expected.extend_from_slice(b"cc");
@@ -328,6 +361,7 @@ mod tests {
         expected.extend_from_slice(b"main.c");
         expected.extend_from_slice(&[0, 0, 0, 0]);
         expected.extend_from_slice(&3000u64.to_be_bytes());
+        expected.extend_from_slice(&1000u64.to_be_bytes());
         expected.extend_from_slice(&10u64.to_be_bytes());
         expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 3]);
         expected.extend_from_slice(b"./a");

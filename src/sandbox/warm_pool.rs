@@ -96,6 +96,8 @@ impl PoolKey {
                 Limits {
                     timeout: Duration::ZERO,
                     compile_timeout: Duration::ZERO,
+                    cpu_time: Duration::ZERO,
+                    compile_cpu_time: Duration::ZERO,
                     output_bytes: 0,
                     ..limits.clone()
                 }

@@ -160,6 +160,7 @@ async fn run_steps(
     if let Some(compile) = &submission.language.compile {
         steps.push(RunStep {
             timeout: limits.compile_timeout,
+            cpu_limit: limits.compile_cpu_time,
             output_cap: limits.output_bytes,
             argv: compile,
             stdin: b"",
@@ -167,6 +168,7 @@ async fn run_steps(
     }
     steps.push(RunStep {
         timeout: limits.timeout,
+        cpu_limit: limits.cpu_time,
         output_cap: limits.output_bytes,
         argv: &run_argv,
         stdin: submission.stdin.as_bytes(),
@@ -341,11 +343,12 @@ impl RunnerWire {
 }
 
 /// What the runner's result says, in the sandbox's terms. Statuses come from
-/// facts: the runner's timer and cap, the cgroup's OOM kill count, the
-/// program's wait status.
-fn step_outcome(result: &RunResult, collector: Collector) -> StepOutcome {
+/// facts: the runner's time limits and cap, the cgroup's OOM kill count,
+/// the program's wait status. The fresh run reads its runner's results
+/// through it too.
+pub(super) fn step_outcome(result: &RunResult, collector: Collector) -> StepOutcome {
     let oom_killed = result.oom_kills.is_some_and(|kills| kills > 0);
-    let status = if result.timed_out {
+    let status = if result.time_limit.is_some() {
         Status::Timeout
     } else if result.output_capped {
         Status::OutputLimit
@@ -368,6 +371,7 @@ fn step_outcome(result: &RunResult, collector: Collector) -> StepOutcome {
     StepOutcome {
         stdout_truncated: step.stdout_truncated || result.stdout_cut,
         stderr_truncated: step.stderr_truncated || result.stderr_cut,
+        timeout_kind: result.time_limit,
         cpu_time_ms: result.cpu_time.map(|cpu| cpu.as_millis() as u64),
         memory_peak_bytes: result.memory_peak_bytes,
         ..step
@@ -383,11 +387,12 @@ fn killed_by_engine(status: Status, collector: Collector, elapsed: Duration) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::TimeoutKind;
 
     fn result(ending: Ending, oom_kills: u64) -> RunResult {
         RunResult {
             ending,
-            timed_out: false,
+            time_limit: None,
             output_capped: false,
             stdout_cut: false,
             stderr_cut: false,
@@ -414,12 +419,15 @@ mod tests {
         assert_eq!(outcome.status, Status::RuntimeError);
         assert_eq!((outcome.exit_code, outcome.signal), (Some(137), None));
 
-        let mut timed_out = result(Ending::Signaled(9), 0);
-        timed_out.timed_out = true;
-        assert_eq!(
-            step_outcome(&timed_out, Collector::new(10)).status,
-            Status::Timeout
-        );
+        for kind in [TimeoutKind::Cpu, TimeoutKind::Wall] {
+            let mut timed_out = result(Ending::Signaled(9), 0);
+            timed_out.time_limit = Some(kind);
+            let outcome = step_outcome(&timed_out, Collector::new(10));
+            assert_eq!(
+                (outcome.status, outcome.timeout_kind),
+                (Status::Timeout, Some(kind))
+            );
+        }
 
         let mut capped = result(Ending::Signaled(9), 0);
         capped.output_capped = true;

@@ -227,6 +227,7 @@ mod tests {
                             stdout_truncated: false,
                             stderr_truncated: false,
                             wall_time_ms: 1,
+                            timeout_kind: None,
                             cpu_time_ms: None,
                             memory_peak_bytes: None,
                         }),
@@ -254,6 +255,8 @@ mod tests {
             limits: Limits {
                 timeout: Duration::from_secs(1),
                 compile_timeout: Duration::from_secs(1),
+                cpu_time: Duration::from_secs(1),
+                compile_cpu_time: Duration::from_secs(1),
                 memory_bytes: 64 << 20,
                 output_bytes: 1024,
                 cpus: 1.0,
@@ -274,6 +277,8 @@ mod tests {
         let max_limits = RequestedLimits {
             timeout_ms: Some(10_000),
             compile_timeout_ms: Some(10_000),
+            cpu_time_ms: Some(10_000),
+            compile_cpu_time_ms: Some(10_000),
             memory_mb: Some(512),
             output_bytes: Some(1 << 20),
         };

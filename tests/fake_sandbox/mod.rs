@@ -74,6 +74,7 @@ impl Sandbox for FakeSandbox {
                     stdout_truncated: false,
                     stderr_truncated: false,
                     wall_time_ms: 1,
+                    timeout_kind: None,
                     cpu_time_ms: None,
                     memory_peak_bytes: None,
                 }),

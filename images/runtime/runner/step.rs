@@ -1,7 +1,8 @@
 //! Running one step: the program with its stdin fed, its stdout and stderr
-//! forwarded as frames within the output cap, its timer, the reaping of
-//! every process it leaves, and the result frame with the step's own
-//! figures.
+//! forwarded as frames within the output cap, its two time limits (the
+//! CPU time of the sandbox's processes together, read from the container's
+//! cgroup while the step runs, and the wall clock), the reaping of every
+//! process it leaves, and the result frame with the step's own figures.
 
 use std::io::{self, Read, Write};
 use std::process::{ChildStdin, Command, Stdio};
@@ -30,6 +31,15 @@ const DRAIN_GRACE: Duration = Duration::from_secs(2);
 /// only as long as the forwarders wait for the CPU.
 const REAPED_DRAIN: Duration = Duration::from_secs(60);
 const ECHILD: i32 = 10;
+/// Bounds of the pause between two readings of the CPU time: the CPU time
+/// can grow by at most the host's cores times the pause between readings,
+/// so the pause shrinks as the limit nears (a quarter of what is left).
+const CPU_CHECK_MIN: Duration = Duration::from_millis(2);
+const CPU_CHECK_MAX: Duration = Duration::from_millis(50);
+/// Result flags: which limit ended the step, which stream was cut.
+const WALL_LIMIT: u8 = 1;
+const OUTPUT_CAP: u8 = 2;
+const CPU_LIMIT: u8 = 16;
 
 enum Event {
     Output(u8, Vec<u8>),
@@ -129,31 +139,46 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
     }
 
     let deadline = started + step.timeout;
+    let mut cpu_watch = CpuWatch::new(cpu_before, step.cpu_limit, started);
     let mut status = None;
     let mut wall = Duration::ZERO;
     let mut open_streams = 2;
     let mut all_reaped = false;
     let mut forwarded: u64 = 0;
-    let (mut timed_out, mut capped) = (false, false);
-    // The stream whose chunk crossed the cap: 4 stdout, 8 stderr.
+    // Which limit ended the step (WALL_LIMIT, CPU_LIMIT, OUTPUT_CAP), and
+    // the stream whose chunk crossed the cap: 4 stdout, 8 stderr.
+    let mut ended_by = 0u8;
     let mut cut = 0u8;
     let mut drain_deadline: Option<Instant> = None;
     while !(status.is_some() && open_streams == 0 && all_reaped) {
-        let until = drain_deadline.unwrap_or(deadline);
+        // The limits are looked at before every wait, so that a program
+        // flooding its output (events without a pause) meets them too.
+        if drain_deadline.is_none() {
+            let now = Instant::now();
+            let hit = if now >= deadline {
+                WALL_LIMIT
+            } else if cpu_watch.passed(now) {
+                CPU_LIMIT
+            } else {
+                0
+            };
+            if hit != 0 {
+                ended_by = hit;
+                kill_all();
+                drain_deadline = Some(now + DRAIN_GRACE);
+            }
+        }
+        let until = drain_deadline.unwrap_or_else(|| deadline.min(cpu_watch.next_check()));
         let event = match inbox.recv_timeout(until.saturating_duration_since(Instant::now())) {
             Ok(event) => event,
             Err(RecvTimeoutError::Timeout) if drain_deadline.is_some() => break,
-            Err(RecvTimeoutError::Timeout) => {
-                timed_out = true;
-                kill_all();
-                drain_deadline = Some(Instant::now() + DRAIN_GRACE);
-                continue;
-            }
+            // A limit to look at again, above.
+            Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         };
         match event {
             Event::Output(stream, bytes) => {
-                if capped {
+                if cut != 0 {
                     continue;
                 }
                 let room = step.output_cap.saturating_sub(forwarded);
@@ -163,7 +188,10 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
                     forwarded += keep as u64;
                 }
                 if keep < bytes.len() {
-                    capped = true;
+                    // A time limit that ended the step first stays its end.
+                    if ended_by == 0 {
+                        ended_by = OUTPUT_CAP;
+                    }
                     cut = if stream == b'1' { 4 } else { 8 };
                     kill_all();
                     drain_deadline.get_or_insert(Instant::now() + DRAIN_GRACE);
@@ -201,8 +229,8 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
     } else {
         (1u8, wait_status & 0x7f)
     };
-    let flags = u8::from(timed_out) | (u8::from(capped) << 1) | cut;
-    let succeeded = kind == 0 && value == 0 && !timed_out && !capped;
+    let flags = ended_by | cut;
+    let succeeded = kind == 0 && value == 0 && ended_by == 0;
     let cpu = match (cpu_before, cpu_usage_us()) {
         (Some(before), Some(after)) => after.saturating_sub(before),
         _ => UNKNOWN,
@@ -223,6 +251,56 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
     }
     frame(out, b'X', &result).map_err(|error| error.to_string())?;
     Ok(succeeded)
+}
+
+/// Watches the CPU time the sandbox's processes used during the step
+/// (the container's cgroup counts them all, children and orphans included,
+/// and the runner's small share of forwarding their output) against the
+/// step's CPU-time limit. Without a limit, or where the cgroup cannot be
+/// read, only the wall clock limits the step.
+struct CpuWatch {
+    /// The cgroup's CPU time when the step began, and the limit (µs).
+    limit: Option<(u64, u64)>,
+    next: Instant,
+}
+
+impl CpuWatch {
+    fn new(before: Option<u64>, limit: Duration, now: Instant) -> CpuWatch {
+        let limit_us = limit.as_micros() as u64;
+        CpuWatch {
+            limit: before.filter(|_| limit_us > 0).map(|before| (before, limit_us)),
+            next: now,
+        }
+    }
+
+    /// When the CPU time is to be read next (far away without a limit).
+    fn next_check(&self) -> Instant {
+        match self.limit {
+            Some(_) => self.next,
+            None => self.next + Duration::from_secs(3600),
+        }
+    }
+
+    /// Whether the step has used up its CPU time, reading it when due.
+    fn passed(&mut self, now: Instant) -> bool {
+        let (before, limit) = match self.limit {
+            Some(limit) if now >= self.next => limit,
+            _ => return false,
+        };
+        let used = match cpu_usage_us() {
+            Some(now_us) => now_us.saturating_sub(before),
+            None => {
+                self.limit = None;
+                return false;
+            }
+        };
+        if used >= limit {
+            return true;
+        }
+        let pause = Duration::from_micros((limit - used) / 4);
+        self.next = now + pause.max(CPU_CHECK_MIN).min(CPU_CHECK_MAX);
+        false
+    }
 }
 
 /// The step's memory peak. The cgroup's peak is the container's since its

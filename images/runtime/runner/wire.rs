@@ -6,7 +6,7 @@
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
-const MAGIC: &[u8; 4] = b"BDR3";
+const MAGIC: &[u8; 4] = b"BDR4";
 /// Bounds on a request, so a corrupt one fails fast instead of allocating.
 const MAX_ITEMS: u32 = 10_000;
 const MAX_ITEM_BYTES: u32 = 64 * 1024 * 1024;
@@ -18,7 +18,10 @@ pub struct Request {
 
 /// One program to run to its end: a compile step or the run.
 pub struct Step {
+    /// Wall-clock limit.
     pub timeout: Duration,
+    /// CPU-time limit of the sandbox's processes together (zero: none).
+    pub cpu_limit: Duration,
     pub output_cap: u64,
     pub argv: Vec<String>,
     pub stdin: Vec<u8>,
@@ -46,7 +49,7 @@ pub fn read_request(input: &mut impl Read) -> io::Result<Request> {
     if &magic != MAGIC {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "not a BDR3 request",
+            "not a BDR4 request",
         ));
     }
     let count = read_count(input)?;
@@ -59,6 +62,7 @@ pub fn read_request(input: &mut impl Read) -> io::Result<Request> {
     let mut steps = Vec::new();
     for _ in 0..count {
         let timeout = Duration::from_millis(read_u64(input)?);
+        let cpu_limit = Duration::from_millis(read_u64(input)?);
         let output_cap = read_u64(input)?;
         let argc = read_count(input)?;
         let mut argv = Vec::new();
@@ -68,6 +72,7 @@ pub fn read_request(input: &mut impl Read) -> io::Result<Request> {
         let stdin = read_bytes(input)?;
         steps.push(Step {
             timeout,
+            cpu_limit,
             output_cap,
             argv,
             stdin,

@@ -158,6 +158,20 @@ fn plain_answer(dispatched: DispatchResult, deadline: Duration) -> Response {
     if dispatched.retried {
         set_header(&mut response, "x-braindrill-retried", "true");
     }
+    let timeout_kind = step
+        .and_then(|step| step.timeout_kind)
+        .and_then(|kind| serde_json::to_value(kind).ok())
+        .and_then(|value| value.as_str().map(str::to_string));
+    if let Some(kind) = timeout_kind {
+        set_header(&mut response, "x-braindrill-timeout-kind", &kind);
+    }
+    if let Some(cpu_time_ms) = step.and_then(|step| step.cpu_time_ms) {
+        set_header(
+            &mut response,
+            "x-braindrill-cpu-time-ms",
+            &cpu_time_ms.to_string(),
+        );
+    }
     response
 }
 

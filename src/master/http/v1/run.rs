@@ -45,6 +45,7 @@ pub async fn run(
         stdout_truncated: false,
         stderr_truncated: false,
         wall_time_ms: 0,
+        timeout_kind: None,
         cpu_time_ms: None,
         memory_peak_bytes: None,
     });
@@ -61,6 +62,7 @@ pub async fn run(
         stdout_truncated: run.stdout_truncated,
         stderr_truncated: run.stderr_truncated,
         wall_time_ms: ran.then_some(run.wall_time_ms),
+        timeout_kind: run.timeout_kind.filter(|_| ran),
         cpu_time_ms: run.cpu_time_ms.filter(|_| ran),
         memory_peak_bytes: run.memory_peak_bytes.filter(|_| ran),
         compile: outcome.compile.map(|compile| CompileResponse {
@@ -69,6 +71,8 @@ pub async fn run(
             stdout: compile.stdout,
             stderr: compile.stderr,
             wall_time_ms: compile.wall_time_ms,
+            timeout_kind: compile.timeout_kind,
+            cpu_time_ms: compile.cpu_time_ms,
         }),
         retried,
     })

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::master::http::error::ErrorDetail;
-use crate::sandbox::{Limits, RequestedLimits, Status};
+use crate::sandbox::{Limits, RequestedLimits, Status, TimeoutKind};
 
 /// One execution to run.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -56,13 +56,17 @@ pub struct ExecuteResponse {
     pub stdout_truncated: bool,
     pub stderr_truncated: bool,
     pub wall_time_ms: Option<u64>,
-    /// CPU time of the sandbox; measured by warm sandboxes (their runner
-    /// reads the container's cgroup), null from a fresh container.
+    /// For `status: "timeout"`, which limit the run reached: `cpu` (its
+    /// CPU-time limit, `cpu_time_ms`) or `wall` (its wall-clock limit,
+    /// `timeout_ms`: it slept or blocked); null otherwise.
+    pub timeout_kind: Option<TimeoutKind>,
+    /// CPU time the run's processes used together (the sandbox's cgroup
+    /// over the run, read by its in-sandbox runner), warm or fresh; null
+    /// only from an image without the runner.
     pub cpu_time_ms: Option<u64>,
     /// Peak memory of the run (its largest process, or the sandbox's rise
-    /// during the run where that is more); measured by warm sandboxes for
-    /// every run, the run after a compile step included; null from a fresh
-    /// container.
+    /// during the run where that is more), warm or fresh, the run after a
+    /// compile step included; null only from an image without the runner.
     pub memory_peak_bytes: Option<u64>,
     /// The compile step, for languages that have one.
     pub compile: Option<CompileResponse>,
@@ -77,6 +81,11 @@ pub struct CompileResponse {
     pub stdout: String,
     pub stderr: String,
     pub wall_time_ms: u64,
+    /// For a compile step that timed out, which limit it reached (`cpu`:
+    /// `compile_cpu_time_ms`, `wall`: `compile_timeout_ms`).
+    pub timeout_kind: Option<TimeoutKind>,
+    /// CPU time of the compile step's processes together.
+    pub cpu_time_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
