@@ -204,6 +204,8 @@ mod tests {
             stdin: String::new(),
             args: Vec::new(),
             limits: RequestedLimits::default(),
+            start_within_ms: None,
+            answer_within_ms: None,
         }
     }
 

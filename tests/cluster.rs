@@ -580,3 +580,197 @@ async fn slow_clients_lose_their_connection_or_get_408() {
     let ok = post_code(&client, &node, "python", "print('fine')").await;
     assert_eq!(ok.body, "fine\n");
 }
+
+/// The executions a node's JSON log says it started, by id.
+fn started_executions(node: &Node) -> std::collections::BTreeSet<String> {
+    node.log_text()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "execution started")
+        .filter_map(|line| line["fields"]["execution_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Waits until the node reports nothing running and nothing queued.
+async fn wait_until_idle(client: &reqwest::Client, node: &Node) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let report: Option<serde_json::Value> = match client.get(node.url("/ready")).send().await {
+            Ok(response) => response.json().await.ok(),
+            Err(_) => None,
+        };
+        let idle = report.is_some_and(|report| {
+            report["nodes"].as_array().is_some_and(|nodes| {
+                nodes
+                    .iter()
+                    .all(|node| node["busy"] == 0 && node["queued"] == 0)
+            })
+        });
+        if idle {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the node never became idle");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The load test: 64 clients at once against one node with a slot per CPU,
+/// twice each (128 requests). Every request the engine accepts is answered
+/// 200 (never 504: what cannot start before its deadline is refused 429,
+/// at admission or when it leaves a queue unstarted), every refusal says
+/// when to retry, and no execution starts that was not answered 200: the
+/// node's log of started executions is exactly the set of 200 answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_overload_requests_are_answered_or_refused_429_and_none_runs_after_its_answer() {
+    const CLIENTS: usize = 64;
+    const ROUNDS: usize = 2;
+    let client = client();
+    let node = Node::start(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &[("WORKERS_PER_NODE", "0"), ("LOG_FORMAT", "json")],
+    );
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let clients = (0..CLIENTS).map(|_| async {
+        let mut answers = Vec::new();
+        for _ in 0..ROUNDS {
+            let response = client
+                .post(node.url("/lang/python"))
+                .body("print(\"hi\")")
+                .send()
+                .await
+                .expect("the gateway answers");
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_string)
+            };
+            let execution_id = header("x-braindrill-execution-id");
+            let retry_after = header("retry-after");
+            let status = response.status().as_u16();
+            let body = response.text().await.expect("a body");
+            answers.push((status, execution_id, retry_after, body));
+        }
+        answers
+    });
+    let answers: Vec<_> = futures_util::future::join_all(clients)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut answered = std::collections::BTreeSet::new();
+    let mut refused = 0;
+    for (status, execution_id, retry_after, body) in &answers {
+        match status {
+            200 => {
+                assert_eq!(body, "hi\n");
+                answered.insert(execution_id.clone().expect("an execution id"));
+            }
+            429 => {
+                refused += 1;
+                assert!(
+                    retry_after
+                        .as_deref()
+                        .and_then(|value| value.parse::<u64>().ok())
+                        .is_some_and(|seconds| seconds >= 1),
+                    "a 429 without Retry-After: {body}"
+                );
+            }
+            other => panic!("answered {other}: {body}"),
+        }
+    }
+    assert!(!answered.is_empty(), "nothing ran");
+    assert_eq!(answered.len() + refused, CLIENTS * ROUNDS);
+    // Whatever was still in the node's hands has settled.
+    wait_until_idle(&client, &node).await;
+    assert_eq!(
+        started_executions(&node),
+        answered,
+        "the started executions are not exactly the answered ones"
+    );
+}
+
+/// A client that goes away mid-execution: the master cancels it on its
+/// worker node, which kills the run and removes its container at once,
+/// long before the program's own time limit (15 s) would end it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_has_its_execution_cancelled_and_its_container_removed() {
+    use braindrill::sandbox::engine;
+    use tokio::io::AsyncWriteExt;
+
+    let client = client();
+    // Fresh containers only: each is labelled with its execution's id.
+    let node = Node::start(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &[
+            ("BRAINDRILL__SANDBOX__POOL__ENABLED", "false"),
+            ("LOG_FORMAT", "json"),
+        ],
+    );
+    wait_for_nodes(&client, &node, &[node.name()]).await;
+    let docker = engine::connect("/var/run/docker.sock", 30).expect("the Docker socket");
+    let body = serde_json::json!({
+        "language": "python",
+        "code": "while True: pass",
+        "limits": {"timeout_ms": 15000},
+    })
+    .to_string();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", node.http_port))
+        .await
+        .expect("connects");
+    let request = format!(
+        "POST /api/v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let containers_of = |execution_id: String| {
+        let docker = docker.clone();
+        async move {
+            let filters =
+                engine::with_labels(vec![format!("{}={execution_id}", engine::EXECUTION_LABEL)]);
+            engine::list_objects(&docker, filters)
+                .await
+                .expect("the engine lists containers")
+                .containers
+                .len()
+        }
+    };
+    // The execution has started, and its container exists.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let execution_id = loop {
+        let started = started_executions(&node);
+        if let Some(execution_id) = started.into_iter().next()
+            && containers_of(execution_id.clone()).await > 0
+        {
+            break execution_id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the execution never reached its container"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    drop(stream);
+    assert!(
+        node.wait_for_log("execution cancelled", Duration::from_secs(10))
+            .await,
+        "the execution was not cancelled: {}",
+        node.log_text()
+    );
+    let cancelled_at = Instant::now();
+    while containers_of(execution_id.clone()).await > 0 {
+        assert!(
+            cancelled_at.elapsed() < Duration::from_secs(5),
+            "the cancelled execution's container is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    common::assert_nothing_left(&docker, &execution_id).await;
+}

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::{COOKIE, free_port};
-use fake_sandbox::{BLOCK, FakeSandbox};
+use fake_sandbox::{BLOCK, FakeSandbox, HOLD};
 
 /// The keys the keyed node accepts.
 const KEY: &str = "in-process-test-key-1";
@@ -611,10 +611,10 @@ async fn past_its_capacity_a_master_answers_429_with_retry_after() {
     )
     .await;
     assert_error(&refused, 429, "busy", "retry later");
-    assert_eq!(refused.retry_after.as_deref(), Some("1"));
+    assert_retry_after(&refused);
     let refused = post(narrow, "/lang/python", "print(1)").await;
     assert_plain(&refused, 429, "retry later");
-    assert_eq!(refused.retry_after.as_deref(), Some("1"));
+    assert_retry_after(&refused);
     let refused = post(
         narrow,
         "/api/v1/batch",
@@ -631,6 +631,157 @@ async fn past_its_capacity_a_master_answers_429_with_retry_after() {
     assert_eq!(held.json()["stdout"], BLOCK);
     // The slot is free again.
     assert_eq!(post(narrow, "/lang/python", "print(1)").await.status, 200);
+}
+
+/// Asserts a 429's `Retry-After`: whole seconds, at least one.
+fn assert_retry_after(answer: &Answer) {
+    let seconds: Option<u64> = answer
+        .retry_after
+        .as_deref()
+        .and_then(|value| value.parse().ok());
+    assert!(
+        seconds.is_some_and(|seconds| seconds >= 1),
+        "Retry-After: {:?}",
+        answer.retry_after
+    );
+}
+
+/// A master alone (its work goes to the shared nodes' routers) running
+/// one execution at a time, whose requests must start within 200 ms of
+/// their arrival (half its margin).
+async fn one_at_a_time_master() -> RunningNode {
+    let node = startup::start_with_sandbox(
+        settings(
+            "master",
+            &[
+                ("BRAINDRILL__HTTP__MAX_CONCURRENT", "1"),
+                ("BRAINDRILL__HTTP__MAX_QUEUED", "4"),
+                ("BRAINDRILL__HTTP__DEADLINE_MARGIN_MS", "400"),
+            ],
+        ),
+        nodes().sandbox.clone(),
+    )
+    .await
+    .expect("a master starts in-process");
+    wait_until_ready(node.http_address().expect("serves HTTP")).await;
+    node
+}
+
+/// A code no other test sends, held in the fake sandbox until released.
+fn held_code() -> String {
+    format!("{HOLD}{}", uuid::Uuid::new_v4())
+}
+
+/// A JSON execution of `code` with a time limit of `timeout_ms`.
+fn execution(code: &str, timeout_ms: u64) -> String {
+    json!({"language": "python", "code": code, "limits": {"timeout_ms": timeout_ms}}).to_string()
+}
+
+#[tokio::test]
+async fn work_that_cannot_start_before_its_deadline_is_answered_429_and_never_runs() {
+    let sandbox = nodes().sandbox.clone();
+    let node = one_at_a_time_master().await;
+    let address = node.http_address().expect("serves HTTP");
+    // One execution holds the master's only place...
+    let held = held_code();
+    let holding = tokio::spawn(post(address, "/api/v1/execute", execution(&held, 15_000)));
+    sandbox
+        .until(
+            &held,
+            |seen| seen.started == 1,
+            "the held execution never started",
+        )
+        .await;
+    // ...so the next one waits in the master's queue (no throughput is
+    // known yet) until its start window closes, and is answered 429.
+    let late = format!("late-{}", uuid::Uuid::new_v4());
+    let refused = post(address, "/api/v1/execute", execution(&late, 100)).await;
+    assert_error(&refused, 429, "busy", "did not run");
+    assert_retry_after(&refused);
+    sandbox.release_hold(&held);
+    let held_answer = holding.await.expect("the held request ends");
+    assert_eq!(held_answer.status, 200, "{}", held_answer.body);
+    // The place is free again, and what expired never started.
+    let after = format!("after-{}", uuid::Uuid::new_v4());
+    assert_eq!(
+        post(address, "/lang/python", after.clone()).await.status,
+        200
+    );
+    assert_eq!(sandbox.seen(&after).started, 1);
+    assert_eq!(sandbox.seen(&late).started, 0, "expired work ran");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn past_the_throughput_a_request_is_refused_at_once_with_retry_after() {
+    let sandbox = nodes().sandbox.clone();
+    let node = one_at_a_time_master().await;
+    let address = node.http_address().expect("serves HTTP");
+    // A few answers make a throughput of at most 3 per second (it is
+    // measured over a second at least)...
+    for _ in 0..3 {
+        assert_eq!(post(address, "/lang/python", "quick").await.status, 200);
+    }
+    let held = held_code();
+    let holding = tokio::spawn(post(address, "/api/v1/execute", execution(&held, 15_000)));
+    sandbox
+        .until(
+            &held,
+            |seen| seen.started == 1,
+            "the held execution never started",
+        )
+        .await;
+    // ...so the next one, on one place, expects a wait of a third of a
+    // second at least: past its start window of 200 ms, it is refused at
+    // admission, before any queue.
+    let refused_code = format!("refused-{}", uuid::Uuid::new_v4());
+    let refused = post(address, "/api/v1/execute", execution(&refused_code, 100)).await;
+    assert_error(&refused, 429, "busy", "could not start within its deadline");
+    assert_retry_after(&refused);
+    let refused = post(address, "/lang/python", refused_code.clone()).await;
+    assert_plain(&refused, 429, "retry later (after");
+    assert_retry_after(&refused);
+    sandbox.release_hold(&held);
+    assert_eq!(holding.await.expect("the held request ends").status, 200);
+    assert_eq!(sandbox.seen(&refused_code).started, 0);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_has_its_execution_cancelled_on_the_worker() {
+    let nodes = nodes();
+    let held = held_code();
+    let body = execution(&held, 15_000);
+    let mut stream = tokio::net::TcpStream::connect(nodes.open)
+        .await
+        .expect("connects");
+    let request = format!(
+        "POST /api/v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    nodes
+        .sandbox
+        .until(
+            &held,
+            |seen| seen.started == 1,
+            "the execution never started",
+        )
+        .await;
+    // The client goes away: the master cancels the execution on its worker
+    // node, which kills its executor (dropping the run) at once, long
+    // before its time limit of 15 s.
+    drop(stream);
+    nodes
+        .sandbox
+        .until(
+            &held,
+            |seen| seen.cancelled == 1,
+            "the execution was not cancelled",
+        )
+        .await;
+    // Its slot is free: the node still serves.
+    assert_eq!(post(nodes.open, "/lang/python", "next").await.status, 200);
 }
 
 #[tokio::test]

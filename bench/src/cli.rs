@@ -24,6 +24,39 @@ pub enum Command {
     StartCosts(StartCostArgs),
     /// Run the corpus of real programs through POST /api/v1/execute and as host processes.
     Programs(ProgramsArgs),
+    /// Goodput past capacity: closed loops of 8 clients, then 64, against POST /lang/{language}.
+    Overload(OverloadArgs),
+}
+
+#[derive(Args)]
+pub struct OverloadArgs {
+    /// The node's HTTP address; only http://127.0.0.1:PORT is accepted.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Clients of the capacity level.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub capacity_clients: u64,
+    /// Clients of the overload level.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub overload_clients: u64,
+    /// Seconds each level lasts (at most 240).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=240))]
+    pub seconds: u64,
+    /// PID of a master process whose VmRSS is read (repeatable or a comma list).
+    #[arg(long, value_delimiter = ',')]
+    pub master_pid: Vec<u32>,
+    /// PID of a worker process whose VmRSS is read (repeatable or a comma list).
+    #[arg(long, value_delimiter = ',')]
+    pub worker_pid: Vec<u32>,
+    /// The language (as configured in config/default.toml).
+    #[arg(long, default_value = "python")]
+    pub language: String,
+    /// The program every request runs.
+    #[arg(long, default_value = "print(\"hi\")")]
+    pub code: String,
+    /// Where the summary goes (JSON).
+    #[arg(long, default_value = "docs/overload-results.json")]
+    pub out: PathBuf,
 }
 
 #[derive(Args)]

@@ -19,6 +19,10 @@
 //!   `bench/corpus/`) through `POST /api/v1/execute` and, in the same run, as
 //!   host processes of Debian's interpreters (the image's) at the same
 //!   concurrency, and reports programs/s of both and their ratio.
+//! - `braindrill-bench overload --url http://127.0.0.1:8080` ([`overload`])
+//!   measures goodput past capacity: closed loops of 8 clients, then 64, in
+//!   one run; goodput ratio, 429 latency, 504 count, memory before and
+//!   after.
 //! - `braindrill-bench start-costs` ([`start_costs`]) measures through the
 //!   Engine API what create + start + wait + remove of a container costs
 //!   bare, with each option of the hardened sandbox spec added alone, and
@@ -35,6 +39,7 @@ mod docker_baseline;
 mod environment;
 mod http_load;
 mod memory;
+mod overload;
 mod plot;
 mod programs;
 mod report;
@@ -80,6 +85,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Http(args) => http_load::http_bench(&docker, *args, &direct_node).await,
             Command::StartCosts(args) => start_costs::start_costs(&docker, args).await,
+            Command::Overload(args) => overload::overload_bench(args).await,
             Command::Programs(args) => {
                 let machine = environment::machine(&docker).await?;
                 programs::programs_bench(args, machine).await

@@ -20,8 +20,10 @@ use crate::sandbox::{
 };
 
 pub use languages::LanguageSettings;
+pub use worker_slots::SlotPlan;
 
 mod languages;
+mod worker_slots;
 
 const DEFAULT_SETTINGS: &str = include_str!("../../config/default.toml");
 /// Room left under the sweepers' orphan age for a recycled container's last
@@ -112,6 +114,10 @@ pub struct HttpSettings {
     pub max_queued: usize,
     pub header_read_timeout_ms: u64,
     pub body_read_timeout_ms: u64,
+    /// Each write of an answer must make progress within it.
+    pub write_timeout_ms: u64,
+    /// HTTP connections held at once.
+    pub max_connections: usize,
     /// Keys a client must present; none means the API is open.
     pub api_keys: Vec<String>,
     pub deadline_margin_ms: u64,
@@ -124,7 +130,11 @@ pub struct MasterSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct WorkerSettings {
+    /// Executions at once; 0: one per online CPU (see [`SlotPlan`]).
     pub workers_per_node: usize,
+    /// Memory the node's executions may commit together; 0: half of the
+    /// host's.
+    pub memory_budget_mb: u64,
     pub queue_capacity: usize,
 }
 
@@ -252,14 +262,16 @@ impl Settings {
                 "invalid configuration: http.header_read_timeout_ms and http.body_read_timeout_ms must be above 0"
             );
         }
+        if self.http.write_timeout_ms == 0 || self.http.max_connections == 0 {
+            bail!(
+                "invalid configuration: http.write_timeout_ms and http.max_connections must be above 0"
+            );
+        }
         if self.http.max_concurrent == 0 {
             bail!("invalid configuration: http.max_concurrent must be at least 1");
         }
         if self.master.load_balancers == 0 {
             bail!("invalid configuration: master.load_balancers must be at least 1");
-        }
-        if self.worker.workers_per_node == 0 {
-            bail!("invalid configuration: worker.workers_per_node must be at least 1");
         }
         if self.sandbox.pool.enabled && self.sandbox.pool.demand_window_s == 0 {
             bail!("invalid configuration: sandbox.pool.demand_window_s must be at least 1");
@@ -290,12 +302,13 @@ impl Settings {
     /// The warm pool's sizes, or `None` when it is off.
     pub fn pool(&self) -> Option<PoolSettings> {
         let pool = &self.sandbox.pool;
+        let slots = self.worker_slots().slots;
         (pool.enabled && pool.max_total > 0).then(|| PoolSettings {
             sizing: PoolSizing {
                 min_per_key: pool.min_per_key,
                 // No more executions of one key run at once than the
                 // node's worker slots.
-                max_per_key: self.worker.workers_per_node,
+                max_per_key: slots,
                 max_total: pool.max_total,
                 demand_window: Duration::from_secs(pool.demand_window_s),
             },
@@ -303,7 +316,7 @@ impl Settings {
             // sweepers of every node.
             max_idle: Duration::from_secs(pool.max_idle_s).min(sweeper::MAX_WARM_AGE),
             // Refill while at most half the node's workers are busy.
-            refill_below_in_flight: (self.worker.workers_per_node / 2).max(1),
+            refill_below_in_flight: (slots / 2).max(1),
             reuse: self.reuse(),
         })
     }
@@ -323,6 +336,25 @@ impl Settings {
                     .min(sweeper::MAX_WARM_AGE.saturating_sub(RECYCLE_AGE_MARGIN)),
             },
         }
+    }
+
+    /// This node's slots: executions it runs at once.
+    pub fn worker_slots(&self) -> SlotPlan {
+        let largest_memory = self
+            .languages()
+            .ok()
+            .and_then(|languages| {
+                languages
+                    .iter()
+                    .map(|language| language.limits.memory_bytes)
+                    .max()
+            })
+            .unwrap_or(self.sandbox.limits.memory_bytes);
+        SlotPlan::new(
+            self.worker.workers_per_node,
+            self.worker.memory_budget_mb,
+            largest_memory >> 20,
+        )
     }
 
     pub fn role(&self) -> Role {

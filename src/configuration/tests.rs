@@ -16,7 +16,8 @@ fn defaults_follow_the_original() {
     assert_eq!(settings.cluster.port, 1600);
     assert_eq!(settings.http.host, "0.0.0.0");
     assert_eq!(settings.http.port, 8080);
-    assert_eq!(settings.worker.workers_per_node, 32);
+    assert_eq!(settings.worker.workers_per_node, 0, "one per CPU");
+    assert!(settings.worker_slots().slots >= 1);
     assert_eq!(settings.master.load_balancers, 3);
     assert_eq!(settings.role(), Role::Standalone);
     let names: Vec<String> = settings
@@ -84,7 +85,7 @@ fn the_pool_is_sized_by_the_nodes_slots_within_its_bounds() {
 
     let defaults = Settings::load(None, env(&[])).expect("defaults load");
     let sizing = defaults.pool().expect("the pool is on by default").sizing;
-    assert_eq!(sizing.max_per_key, defaults.worker.workers_per_node);
+    assert_eq!(sizing.max_per_key, defaults.worker_slots().slots);
     assert_eq!(
         (sizing.min_per_key, sizing.max_total, sizing.demand_window),
         (1, 24, Duration::from_secs(60))
@@ -190,7 +191,7 @@ fn invalid_values_name_the_key() {
         .to_string();
     assert!(error.contains("cluster.port"), "{error}");
 
-    let error = Settings::load(None, env(&[("WORKERS_PER_NODE", "0")]))
+    let error = Settings::load(None, env(&[("WORKERS_PER_NODE", "-1")]))
         .expect_err("must fail")
         .to_string();
     assert!(error.contains("worker.workers_per_node"), "{error}");

@@ -4,7 +4,9 @@
 //! or whose node says it cannot run code (its Docker engine is down), is
 //! taken out of routing; executions waiting on a router that stopped
 //! answering are told to run again elsewhere. It is taken back as soon as it
-//! answers ready again.
+//! answers ready again, and the executions that ran again elsewhere while
+//! it was out are cancelled on it (so nothing runs twice for long). Every
+//! reply also gives the node's slots to the table, which routes by them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use ractor::rpc::CallResult;
 use tokio::task::JoinHandle;
 
 use super::node_table::NodeTable;
-use crate::protocol::{PingRequest, RouterMessage, Wire};
+use crate::protocol::{CancelRequest, PingRequest, RouterMessage, Wire};
 
 pub struct Heartbeat {
     pub table: Arc<NodeTable>,
@@ -48,12 +50,21 @@ impl Heartbeat {
                         Some(self.timeout),
                     )
                     .await;
-                (router.get_id(), answer)
+                (router, answer)
             });
-            for (router, answer) in join_all(pings).await {
+            for (router_ref, answer) in join_all(pings).await {
+                let router = router_ref.get_id();
                 match answer {
                     Ok(CallResult::Success(Wire(Ok(reply)))) => {
                         missed.remove(&router);
+                        self.table.record_slots(router, reply.workers);
+                        for execution_id in self.table.take_abandoned(router) {
+                            tracing::info!(node = %reply.node, %execution_id, "cancelling an execution that ran again elsewhere while its node was out");
+                            let _ =
+                                router_ref.cast(RouterMessage::Cancel(Wire::new(CancelRequest {
+                                    execution_id,
+                                })));
+                        }
                         if reply.ready {
                             if self.table.mark_healthy(router) {
                                 tracing::info!(node = %reply.node, "worker node is back in routing");

@@ -3,6 +3,11 @@
 //! (ractor_cluster drops what it cannot decode, so a call without one could
 //! wait forever). A node that is lost mid-call is replaced by another once:
 //! executions have no side effects outside their sandbox, so a retry is safe.
+//!
+//! An execution carries its deadlines to the node as budgets (start within,
+//! answer within). When its answer is no longer awaited (the client went
+//! away, the deadline passed, or its node was lost and it runs elsewhere)
+//! the node is told to cancel it, so no sandbox runs for nobody.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,18 +15,38 @@ use std::time::Duration;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 use tokio::time::Instant;
 
 use super::node_table::{NoRouter, NodeTable};
-use crate::protocol::{Executed, ExecutionFailure, ExecutionRequest, RouterMessage, Wire};
+use crate::protocol::{
+    CancelRequest, Executed, ExecutionFailure, ExecutionRequest, RouterMessage, Wire,
+};
 
 pub struct LoadBalancer;
 
 #[derive(RactorMessage)]
 pub enum LoadBalancerMessage {
-    /// Run `request` somewhere in the cluster before `deadline`.
-    Dispatch(ExecutionRequest, Instant, RpcReplyPort<DispatchResult>),
+    /// Run `request` somewhere in the cluster within `deadlines`, while
+    /// someone waits for it.
+    Dispatch(Dispatch, RpcReplyPort<DispatchResult>),
+}
+
+/// One execution to carry to a node.
+#[derive(Debug)]
+pub struct Dispatch {
+    pub request: ExecutionRequest,
+    /// When it must have started, or be dropped unstarted.
+    pub start_by: Instant,
+    /// How long a start may wait: a run again on another node after a
+    /// loss gets this much again (within the answer's deadline), its first
+    /// wait having been spent on the lost node.
+    pub start_window: Duration,
+    /// When its answer is due.
+    pub answer_by: Instant,
+    /// Closes when nobody waits for the answer any more (the HTTP request
+    /// was dropped): the execution is then cancelled.
+    pub awaited: oneshot::Receiver<()>,
 }
 
 pub type DispatchResult = Result<Dispatched, DispatchError>;
@@ -41,7 +66,14 @@ pub enum DispatchError {
     #[error("no worker node can run code: {0}")]
     Unavailable(String),
     #[error("the engine is at capacity")]
-    Overloaded,
+    Overloaded {
+        /// When a retry may find room, in seconds.
+        retry_after_s: u64,
+    },
+    #[error("the execution could not start before its deadline")]
+    Expired,
+    #[error("nobody waits for the answer any more")]
+    Abandoned,
     #[error("no answer from a worker node before the deadline")]
     DeadlineExceeded,
     #[error(transparent)]
@@ -69,24 +101,27 @@ impl Actor for LoadBalancer {
         message: Self::Msg,
         table: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let LoadBalancerMessage::Dispatch(request, deadline, reply) = message;
+        let LoadBalancerMessage::Dispatch(dispatch, reply) = message;
         let table = table.clone();
         // Each execution waits in its own task, so one balancer carries many.
         tokio::spawn(async move {
-            let _ = reply.send(send_to_node(&table, request, deadline).await);
+            let _ = reply.send(send_to_node(&table, dispatch).await);
         });
         Ok(())
     }
 }
 
-/// Sends `request` to the least loaded healthy router; on losing that node
-/// (it left the cluster or the heartbeat declared it lost) or on its being
-/// full or unable to run code, tries one other node.
-pub async fn send_to_node(
-    table: &Arc<NodeTable>,
-    request: ExecutionRequest,
-    deadline: Instant,
-) -> DispatchResult {
+/// Sends the request to the least loaded healthy router; on losing that
+/// node (it left the cluster or the heartbeat declared it lost) or on its
+/// being full or unable to run code, tries one other node.
+pub async fn send_to_node(table: &Arc<NodeTable>, dispatch: Dispatch) -> DispatchResult {
+    let Dispatch {
+        request,
+        mut start_by,
+        start_window,
+        answer_by: deadline,
+        mut awaited,
+    } = dispatch;
     let mut tried = Vec::new();
     let mut last_error = DispatchError::NoWorker;
     for attempt in 0..2 {
@@ -100,13 +135,24 @@ pub async fn send_to_node(
         };
         let router_id = router.get_id();
         tried.push(router_id);
-        let remaining = deadline.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let remaining = deadline.saturating_duration_since(now);
         if remaining.is_zero() {
             return Err(DispatchError::DeadlineExceeded);
         }
+        if start_by <= now {
+            return Err(DispatchError::Expired);
+        }
         let _in_flight = table.count_in_flight(router_id);
         let mut lost = table.lost();
-        let message = request.clone();
+        let mut message = request.clone();
+        message.start_within_ms = Some(millis(start_by - now));
+        message.answer_within_ms = Some(millis(remaining));
+        let cancel = || {
+            let _ = router.cast(RouterMessage::Cancel(Wire::new(CancelRequest {
+                execution_id: request.execution_id.clone(),
+            })));
+        };
         let answer = tokio::select! {
             answer = router.call(
                 |port| RouterMessage::Execute(Wire::new(message), port),
@@ -114,8 +160,18 @@ pub async fn send_to_node(
             ) => answer,
             () = declared_lost(&mut lost, router_id) => {
                 tracing::warn!(router = %router_id, execution_id = %request.execution_id, "the worker node stopped answering during the execution; retrying elsewhere");
+                // If the node is only slow, it stops the first run as soon
+                // as it reads this, or when the heartbeat sees it again.
+                cancel();
+                table.abandon(router_id, request.execution_id.clone());
+                start_by = start_by.max(Instant::now() + start_window).min(deadline);
                 last_error = DispatchError::NoWorker;
                 continue;
+            }
+            _ = &mut awaited => {
+                tracing::info!(router = %router_id, execution_id = %request.execution_id, "the client went away: cancelling its execution");
+                cancel();
+                return Err(DispatchError::Abandoned);
             }
         };
         match answer {
@@ -134,6 +190,17 @@ pub async fn send_to_node(
                 table.mark_unhealthy(router_id, reason.clone());
                 last_error = DispatchError::Unavailable(reason);
             }
+            Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::Expired { node }))))) => {
+                tracing::info!(%node, execution_id = %request.execution_id, "the execution expired in the node's queue");
+                return Err(DispatchError::Expired);
+            }
+            Ok(CallResult::Success(Wire(Ok(Err(ExecutionFailure::Cancelled {
+                node,
+                reason,
+            }))))) => {
+                tracing::info!(%node, %reason, execution_id = %request.execution_id, "the node cancelled the execution");
+                return Err(DispatchError::DeadlineExceeded);
+            }
             Ok(CallResult::Success(Wire(Ok(Err(failure))))) => {
                 if let ExecutionFailure::Rejected(reason) = &failure {
                     tracing::error!(router = %router_id, %reason, "a worker node refused this master's message; is it another version?");
@@ -148,19 +215,29 @@ pub async fn send_to_node(
                     reason: fault.to_string(),
                 };
             }
-            Ok(CallResult::Timeout) => return Err(DispatchError::DeadlineExceeded),
+            Ok(CallResult::Timeout) => {
+                cancel();
+                return Err(DispatchError::DeadlineExceeded);
+            }
             // A remote call whose timeout fires ends as a dropped reply port,
             // which looks like a lost node: the clock tells them apart.
             Ok(CallResult::SenderError) | Err(_) if Instant::now() + DEADLINE_SLACK >= deadline => {
+                cancel();
                 return Err(DispatchError::DeadlineExceeded);
             }
             Ok(CallResult::SenderError) | Err(_) => {
                 tracing::warn!(router = %router_id, execution_id = %request.execution_id, "lost the worker node during the execution; retrying elsewhere");
+                start_by = start_by.max(Instant::now() + start_window).min(deadline);
                 last_error = DispatchError::NoWorker;
             }
         }
     }
     Err(last_error)
+}
+
+/// A budget in whole milliseconds, rounded up so that a sliver is not 0.
+fn millis(budget: Duration) -> u64 {
+    u64::try_from(budget.as_micros().div_ceil(1000)).unwrap_or(u64::MAX)
 }
 
 /// Resolves when the heartbeat declares `router` lost.

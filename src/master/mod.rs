@@ -3,8 +3,10 @@
 //! which send each execution to a worker node's router chosen from the
 //! [`node_table`] (the cluster-wide router group, with each router's health
 //! and load). The [`heartbeat`] pings every router and takes one that stops
-//! answering out of the choice.
+//! answering out of the choice. [`admission`] decides at once whether a
+//! request can start before its deadline.
 
+pub mod admission;
 pub mod heartbeat;
 pub mod http;
 pub mod load_balancer;

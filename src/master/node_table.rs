@@ -6,6 +6,11 @@
 //! round robin. So a node whose workers are all busy is not sent more while
 //! another has room.
 //!
+//! A node's slots (what it runs at once, from its ping replies) weigh its
+//! load: the pick is the fewest in flight per slot, so unequal nodes share
+//! the work by capacity, and the healthy nodes' slots together are the
+//! cluster's capacity that admission counts on.
+//!
 //! Health comes from the [`super::heartbeat`]: a router that stops answering
 //! pings is taken out of the choice, and executions waiting on it are told so
 //! (through [`NodeTable::lost`]) to run again elsewhere.
@@ -19,8 +24,16 @@ use tokio::sync::broadcast;
 
 use crate::protocol::{ROUTER_GROUP, RouterMessage};
 
+/// Executions remembered per lost router, at most.
+const MAX_ABANDONED: usize = 4096;
+
 pub struct NodeTable {
     in_flight: Mutex<HashMap<ActorId, usize>>,
+    /// Each router's slots, from its latest ping reply.
+    slots: Mutex<HashMap<ActorId, usize>>,
+    /// Executions run again elsewhere after their router was declared lost:
+    /// cancelled on it again when it comes back.
+    abandoned: Mutex<HashMap<ActorId, Vec<String>>>,
     /// Routers that answered in a protocol this master cannot read.
     incompatible: Mutex<HashSet<ActorId>>,
     /// Routers that stopped answering heartbeats, or whose node cannot run
@@ -35,6 +48,8 @@ impl Default for NodeTable {
     fn default() -> NodeTable {
         NodeTable {
             in_flight: Mutex::default(),
+            slots: Mutex::default(),
+            abandoned: Mutex::default(),
             incompatible: Mutex::default(),
             unhealthy: Mutex::default(),
             lost: broadcast::channel(64).0,
@@ -114,13 +129,72 @@ impl NodeTable {
             .lock()
             .map(|map| map.clone())
             .unwrap_or_default();
+        let slots = self.slots.lock().map(|map| map.clone()).unwrap_or_default();
+        // In flight per slot, compared without division: a/b < c/d as
+        // a*d < c*b. A router not yet pinged counts as one slot.
+        let load = |router: &ActorRef<RouterMessage>| {
+            let id = router.get_id();
+            (
+                in_flight.get(&id).copied().unwrap_or(0),
+                slots.get(&id).copied().unwrap_or(1).max(1),
+            )
+        };
         let offset = self.next.fetch_add(1, Ordering::Relaxed);
         let count = candidates.len();
         let chosen = (0..count)
             .map(|i| candidates[(offset + i) % count])
-            .min_by_key(|router| in_flight.get(&router.get_id()).copied().unwrap_or(0))
+            .min_by(|a, b| {
+                let ((busy_a, slots_a), (busy_b, slots_b)) = (load(a), load(b));
+                (busy_a * slots_b).cmp(&(busy_b * slots_a))
+            })
             .unwrap_or(candidates[0]);
         Ok(chosen.clone())
+    }
+
+    /// Records a router's slots from its ping reply.
+    pub fn record_slots(&self, router: ActorId, slots: usize) {
+        if let Ok(mut map) = self.slots.lock() {
+            map.insert(router, slots);
+        }
+    }
+
+    /// The slots of the healthy routers together (0 before any ping).
+    pub fn healthy_slots(&self) -> usize {
+        let unhealthy = self
+            .unhealthy
+            .lock()
+            .map(|map| map.clone())
+            .unwrap_or_default();
+        self.slots
+            .lock()
+            .map(|map| {
+                map.iter()
+                    .filter(|(router, _)| !unhealthy.contains_key(router))
+                    .map(|(_, slots)| slots)
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Remembers that `execution_id` ran again elsewhere after `router` was
+    /// lost, to cancel it there if the router comes back.
+    pub fn abandon(&self, router: ActorId, execution_id: String) {
+        if let Ok(mut abandoned) = self.abandoned.lock() {
+            let ids = abandoned.entry(router).or_default();
+            // Bounded: a router gone for good is forgotten with its list.
+            if ids.len() < MAX_ABANDONED {
+                ids.push(execution_id);
+            }
+        }
+    }
+
+    /// The executions abandoned on `router`, forgotten as they are taken.
+    pub fn take_abandoned(&self, router: ActorId) -> Vec<String> {
+        self.abandoned
+            .lock()
+            .ok()
+            .and_then(|mut abandoned| abandoned.remove(&router))
+            .unwrap_or_default()
     }
 
     /// Counts one more execution in flight on `router`, until the guard is
@@ -179,6 +253,12 @@ impl NodeTable {
     pub fn forget_departed(&self, present: &[ActorId]) {
         if let Ok(mut unhealthy) = self.unhealthy.lock() {
             unhealthy.retain(|router, _| present.contains(router));
+        }
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.retain(|router, _| present.contains(router));
+        }
+        if let Ok(mut abandoned) = self.abandoned.lock() {
+            abandoned.retain(|router, _| present.contains(router));
         }
     }
 }

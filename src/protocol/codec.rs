@@ -99,6 +99,8 @@ mod tests {
                 timeout_ms: Some(1000),
                 ..Default::default()
             },
+            start_within_ms: Some(500),
+            answer_within_ms: Some(3500),
         }
     }
 
@@ -119,10 +121,41 @@ mod tests {
             workers: 32,
             busy: 3,
             queued: 0,
+            cpus: 2,
+            memory_budget_mb: 4096,
             versions: [("python".to_string(), "Python 3.11.2".to_string())].into(),
         };
         let bytes = Wire::new(reply.clone()).into_bytes();
         assert_eq!(Wire::<PingReply>::from_bytes(bytes), Wire::new(reply));
+    }
+
+    #[test]
+    fn a_request_of_the_first_version_has_no_deadline() {
+        #[derive(Serialize)]
+        struct FirstVersion {
+            execution_id: &'static str,
+            language: &'static str,
+            files: Vec<SourceFile>,
+            stdin: &'static str,
+            args: Vec<String>,
+        }
+        let bytes = encode(
+            PROTOCOL_VERSION,
+            Some(&FirstVersion {
+                execution_id: "e-1",
+                language: "python",
+                files: Vec::new(),
+                stdin: "",
+                args: Vec::new(),
+            }),
+        );
+        let request = Wire::<ExecutionRequest>::from_bytes(bytes)
+            .0
+            .expect("decodes");
+        assert_eq!(
+            (request.start_within_ms, request.answer_within_ms),
+            (None, None)
+        );
     }
 
     #[test]

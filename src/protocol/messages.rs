@@ -1,6 +1,16 @@
 //! The messages between a master's load balancers and a worker node's
-//! router. Only two calls cross nodes: `Execute` and `Ping`; their variant
-//! names are part of the wire format (ractor_cluster routes by name).
+//! router. Two calls cross nodes, `Execute` and `Ping`, and one cast,
+//! `Cancel`; their variant names are part of the wire format
+//! (ractor_cluster routes by name).
+//!
+//! Deadlines travel as budgets (milliseconds left when the master sent the
+//! message), not as instants: the nodes' clocks need not agree, and the
+//! hop's own time (well under a millisecond on a LAN) is what a budget
+//! loses. Everything added since the first version is additive: a new
+//! field has a serde default, and a node of the first version drops a
+//! `Cancel` it cannot name (ractor_cluster refuses an unknown variant) and
+//! is never sent a budget, so it is never answered `Expired` or
+//! `Cancelled`.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +34,17 @@ pub enum RouterMessage {
     /// Heartbeat and readiness: can this node run code, and how busy is it.
     #[rpc]
     Ping(Wire<PingRequest>, RpcReplyPort<Wire<PingReply>>),
+    /// Stop an execution: its request was answered or abandoned (the
+    /// client went away, its deadline passed, or it ran again on another
+    /// node). A queued one is dropped; a running one has its sandbox
+    /// killed and its slot freed.
+    Cancel(Wire<CancelRequest>),
+}
+
+/// Which execution to stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelRequest {
+    pub execution_id: String,
 }
 
 /// `StartExecution` of the original: what to run.
@@ -38,6 +59,15 @@ pub struct ExecutionRequest {
     /// Limits the client asked for instead of the language's own.
     #[serde(default)]
     pub limits: RequestedLimits,
+    /// Milliseconds, from its arrival, within which the node must start
+    /// it; past them it is answered `Expired` without running. `None`: no
+    /// bound.
+    #[serde(default)]
+    pub start_within_ms: Option<u64>,
+    /// Milliseconds, from its arrival, within which its answer is due;
+    /// past them the node cancels it (nobody waits for it any more).
+    #[serde(default)]
+    pub answer_within_ms: Option<u64>,
 }
 
 /// The answer to [`ExecutionRequest`].
@@ -74,6 +104,10 @@ pub enum ExecutionFailure {
     WorkerCrashed(String),
     #[error("the worker node refused the message: {0}")]
     Rejected(String),
+    #[error("worker node {node} could not start the execution before its deadline")]
+    Expired { node: String },
+    #[error("worker node {node} cancelled the execution: {reason}")]
+    Cancelled { node: String, reason: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,9 +124,16 @@ pub struct PingReply {
     pub ready: bool,
     /// Why it cannot, when it cannot.
     pub problem: Option<String>,
+    /// The node's slots: executions it runs at once.
     pub workers: usize,
     pub busy: usize,
     pub queued: usize,
+    /// The node's online CPUs and memory budget (MiB), which decided its
+    /// slots.
+    #[serde(default)]
+    pub cpus: usize,
+    #[serde(default)]
+    pub memory_budget_mb: u64,
     /// Language name to version, when asked for.
     #[serde(default)]
     pub versions: BTreeMap<String, String>,

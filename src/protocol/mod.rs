@@ -12,6 +12,6 @@ pub mod messages;
 
 pub use codec::{PROTOCOL_VERSION, Wire, WireFault};
 pub use messages::{
-    Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply, PingRequest,
-    ROUTER_GROUP, RouterMessage,
+    CancelRequest, Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply,
+    PingRequest, ROUTER_GROUP, RouterMessage,
 };

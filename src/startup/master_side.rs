@@ -66,9 +66,13 @@ pub(super) async fn start(
         tracing::info!(keys = keys.0.len(), "API keys required");
     }
     let app = http::app(state, keys);
-    let header_read_timeout = Duration::from_millis(settings.http.header_read_timeout_ms);
+    let limits = server::ServerLimits {
+        header_read_timeout: Duration::from_millis(settings.http.header_read_timeout_ms),
+        write_timeout: Duration::from_millis(settings.http.write_timeout_ms),
+        max_connections: settings.http.max_connections,
+    };
     let serving = tokio::spawn(async move {
-        server::serve(listener, app, header_read_timeout, stop).await;
+        server::serve(listener, app, limits, stop).await;
         // Every request has been answered: nothing waits on these any more.
         heartbeat.abort();
         for balancer in balancers {

@@ -254,7 +254,7 @@ async fn start_router(
         RouterArgs {
             node: node_name.to_string(),
             rules: Arc::new(Rules::from_settings(settings, languages)),
-            workers: settings.worker.workers_per_node,
+            slots: settings.worker_slots(),
             queue_capacity: settings.worker.queue_capacity,
             sandbox,
         },

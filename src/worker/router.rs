@@ -1,7 +1,9 @@
 //! The router of a worker node: the node's only actor other nodes talk to.
 //! It joins the cluster-wide router group, answers pings, and hands each
 //! execution to the node's [`WorkerSlots`], which give it to a free worker
-//! or queue it, in a task of its own so that the router stays free.
+//! or queue it, in a task of its own so that the router stays free. It
+//! registers each execution as it arrives, so that a `Cancel` that follows
+//! it finds it.
 //!
 //! The workers are its children: a worker that dies mid-execution has its
 //! request answered as a crash and is replaced by a fresh one before its
@@ -13,6 +15,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent, pg};
 
 use super::slots::WorkerSlots;
 use super::worker_actor::WorkerContext;
+use crate::configuration::SlotPlan;
 use crate::protocol::{ExecutionFailure, ROUTER_GROUP, RouterMessage, Wire};
 use crate::sandbox::Sandbox;
 use crate::submission::Rules;
@@ -23,7 +26,8 @@ pub struct RouterArgs {
     pub node: String,
     /// What a submission may be on this node (its languages included).
     pub rules: Arc<Rules>,
-    pub workers: usize,
+    /// How many executions run at once.
+    pub slots: SlotPlan,
     pub queue_capacity: usize,
     pub sandbox: Arc<dyn Sandbox>,
 }
@@ -47,13 +51,8 @@ impl Actor for Router {
             rules: args.rules,
             sandbox: args.sandbox,
         };
-        let slots = WorkerSlots::start(
-            context,
-            myself.get_cell(),
-            args.workers,
-            args.queue_capacity,
-        )
-        .await?;
+        let slots =
+            WorkerSlots::start(context, myself.get_cell(), args.slots, args.queue_capacity).await?;
         Ok(RouterState {
             slots: Arc::new(slots),
         })
@@ -67,7 +66,7 @@ impl Actor for Router {
         pg::join(ROUTER_GROUP.to_string(), vec![myself.get_cell()]);
         tracing::info!(
             node = %state.slots.node(),
-            workers = state.slots.size(),
+            slots = state.slots.size(),
             "router joined the cluster's router group"
         );
         Ok(())
@@ -91,12 +90,19 @@ impl Actor for Router {
         let slots = state.slots.clone();
         match message {
             RouterMessage::Execute(Wire(Ok(request)), reply) => {
+                // Registered here, in the order messages arrive, so that a
+                // cancel sent after it is never handled before it.
+                let received = slots.receive(&request.execution_id);
                 // The execution runs in its own task: the router stays free
                 // to take the next message while workers are busy.
                 tokio::spawn(async move {
-                    let answer = slots.dispatch(request).await;
+                    let answer = slots.dispatch(request, &received).await;
                     let _ = reply.send(Wire::new(answer));
                 });
+            }
+            RouterMessage::Cancel(Wire(Ok(cancel))) => slots.cancel(&cancel.execution_id),
+            RouterMessage::Cancel(Wire(Err(fault))) => {
+                tracing::warn!(%fault, "router received a cancel it cannot read");
             }
             RouterMessage::Execute(Wire(Err(fault)), reply) => {
                 tracing::warn!(%fault, "router refused an execution request it cannot read");
@@ -154,7 +160,7 @@ mod tests {
     use ractor::rpc::CallResult;
 
     use super::*;
-    use crate::protocol::{Executed, ExecutionReply, ExecutionRequest, PingRequest};
+    use crate::protocol::{CancelRequest, Executed, ExecutionReply, ExecutionRequest, PingRequest};
     use crate::sandbox::{
         Language, Limits, Outcome, RequestedLimits, SourceFile, Status, StepOutcome, Submission,
     };
@@ -177,6 +183,8 @@ mod tests {
     struct Hanging {
         started: usize,
         cancelled: usize,
+        /// Runs of any other code.
+        others: usize,
     }
 
     /// Counts its drop: a run dropped before its end was cancelled.
@@ -214,25 +222,28 @@ mod tests {
                         self.hanging.send_modify(|hanging| hanging.started += 1);
                         futures_util::future::pending().await
                     }
-                    _ => Outcome {
-                        execution_id: submission.execution_id,
-                        status: Status::Ok,
-                        compile: None,
-                        run: Some(StepOutcome {
+                    _ => {
+                        self.hanging.send_modify(|hanging| hanging.others += 1);
+                        Outcome {
+                            execution_id: submission.execution_id,
                             status: Status::Ok,
-                            exit_code: Some(0),
-                            signal: None,
-                            stdout: code,
-                            stderr: String::new(),
-                            stdout_truncated: false,
-                            stderr_truncated: false,
-                            wall_time_ms: 1,
-                            timeout_kind: None,
-                            cpu_time_ms: None,
-                            memory_peak_bytes: None,
-                        }),
-                        error: None,
-                    },
+                            compile: None,
+                            run: Some(StepOutcome {
+                                status: Status::Ok,
+                                exit_code: Some(0),
+                                signal: None,
+                                stdout: code,
+                                stderr: String::new(),
+                                stdout_truncated: false,
+                                stderr_truncated: false,
+                                wall_time_ms: 1,
+                                timeout_kind: None,
+                                cpu_time_ms: None,
+                                memory_peak_bytes: None,
+                            }),
+                            error: None,
+                        }
+                    }
                 }
             }
             .boxed()
@@ -273,6 +284,14 @@ mod tests {
     }
 
     async fn router_over(workers: usize, sandbox: FakeSandbox) -> ActorRef<RouterMessage> {
+        router_queued(workers, 0, sandbox).await
+    }
+
+    async fn router_queued(
+        workers: usize,
+        queue_capacity: usize,
+        sandbox: FakeSandbox,
+    ) -> ActorRef<RouterMessage> {
         let languages = Arc::new(BTreeMap::from([("fake".to_string(), language())]));
         let max_limits = RequestedLimits {
             timeout_ms: Some(10_000),
@@ -288,8 +307,13 @@ mod tests {
             RouterArgs {
                 node: "test-node".into(),
                 rules: Arc::new(Rules::new(languages, max_limits, 1 << 16)),
-                workers,
-                queue_capacity: 0,
+                slots: SlotPlan {
+                    slots: workers,
+                    cpus: workers,
+                    memory_budget_mb: 0,
+                    slot_memory_mb: 64,
+                },
+                queue_capacity,
                 sandbox: Arc::new(sandbox),
             },
         )
@@ -299,7 +323,11 @@ mod tests {
     }
 
     async fn execute(router: &ActorRef<RouterMessage>, code: &str) -> ExecutionReply {
-        let request = ExecutionRequest {
+        send(router, request(code)).await
+    }
+
+    fn request(code: &str) -> ExecutionRequest {
+        ExecutionRequest {
             execution_id: uuid::Uuid::new_v4().to_string(),
             language: "fake".into(),
             files: vec![SourceFile {
@@ -309,7 +337,12 @@ mod tests {
             stdin: String::new(),
             args: Vec::new(),
             limits: Default::default(),
-        };
+            start_within_ms: None,
+            answer_within_ms: None,
+        }
+    }
+
+    async fn send(router: &ActorRef<RouterMessage>, request: ExecutionRequest) -> ExecutionReply {
         match router
             .call(
                 |port| RouterMessage::Execute(Wire::new(request), port),
@@ -417,6 +450,106 @@ mod tests {
             "{reply:?}"
         );
         router.stop(None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_that_cannot_start_before_its_deadline_leaves_the_queue_unstarted() {
+        let sandbox = FakeSandbox::default();
+        let hanging = sandbox.hanging.clone();
+        let router = router_queued(1, 4, sandbox).await;
+        let _hanging = tokio::spawn({
+            let router = router.clone();
+            async move { execute(&router, "hang").await }
+        });
+        until(
+            &hanging,
+            |hanging| hanging.started == 1,
+            "the run never started",
+        )
+        .await;
+        let mut late = request("late");
+        late.start_within_ms = Some(50);
+        let reply = send(&router, late).await;
+        assert!(
+            matches!(reply, Err(ExecutionFailure::Expired { .. })),
+            "{reply:?}"
+        );
+        assert_eq!(hanging.borrow().others, 0, "the expired request ran");
+        router.stop(None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_execution_is_stopped_and_its_slot_freed() {
+        let sandbox = FakeSandbox::default();
+        let hanging = sandbox.hanging.clone();
+        let router = router_queued(1, 4, sandbox).await;
+        let running = request("hang");
+        let running_id = running.execution_id.clone();
+        let pending = tokio::spawn({
+            let router = router.clone();
+            async move { send(&router, running).await }
+        });
+        until(
+            &hanging,
+            |hanging| hanging.started == 1,
+            "the run never started",
+        )
+        .await;
+        // A second one waits in the queue behind it.
+        let queued = request("queued");
+        let queued_id = queued.execution_id.clone();
+        let waiting = tokio::spawn({
+            let router = router.clone();
+            async move { send(&router, queued).await }
+        });
+        wait_until_queued(&router, 1).await;
+        for execution_id in [queued_id, running_id] {
+            router
+                .cast(RouterMessage::Cancel(Wire::new(CancelRequest {
+                    execution_id,
+                })))
+                .expect("the router takes the cancel");
+        }
+        for reply in [waiting, pending] {
+            let reply = reply.await.expect("the caller gets an answer");
+            assert!(
+                matches!(reply, Err(ExecutionFailure::Cancelled { .. })),
+                "{reply:?}"
+            );
+        }
+        until(
+            &hanging,
+            |hanging| hanging.cancelled == 1,
+            "the run goes on",
+        )
+        .await;
+        assert_eq!(
+            hanging.borrow().others,
+            0,
+            "the cancelled queued request ran"
+        );
+        // The slot is free, with a fresh worker in it.
+        assert_eq!(stdout(execute(&router, "again").await), "again");
+        router.stop(None);
+    }
+
+    /// Polls the router's own ping until `queued` requests wait.
+    async fn wait_until_queued(router: &ActorRef<RouterMessage>, queued: usize) {
+        for _ in 0..5000 {
+            let ping = router
+                .call(
+                    |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
+                    Some(Duration::from_secs(1)),
+                )
+                .await;
+            if let Ok(CallResult::Success(Wire(Ok(reply)))) = ping
+                && reply.queued == queued
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        panic!("the router never had {queued} queued requests");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

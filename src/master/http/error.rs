@@ -35,6 +35,8 @@ pub struct ErrorDetail {
 pub struct ApiError {
     pub status: StatusCode,
     pub detail: ErrorDetail,
+    /// A 429's `Retry-After`, in seconds.
+    pub retry_after_s: u64,
 }
 
 impl ApiError {
@@ -45,6 +47,7 @@ impl ApiError {
                 code: code.into(),
                 message: message.into(),
             },
+            retry_after_s: 1,
         }
     }
 
@@ -61,7 +64,7 @@ impl ApiError {
             self.detail.message,
         )
             .into_response();
-        with_retry_after(status, response)
+        with_retry_after(status, self.retry_after_s, response)
     }
 
     /// How a failed dispatch is answered; `deadline` is the one it had.
@@ -84,10 +87,26 @@ impl ApiError {
                     failure.to_string(),
                 )
             }
-            DispatchError::Overloaded => ApiError::new(
+            DispatchError::Overloaded { retry_after_s } => ApiError {
+                retry_after_s,
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "busy",
+                    format!(
+                        "the engine is at capacity: this execution could not start within its deadline; retry later (after {retry_after_s} s)"
+                    ),
+                )
+            },
+            DispatchError::Expired => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "busy",
-                "the engine is at capacity: retry later",
+                "the engine is at capacity: this execution could not start within its deadline and did not run; retry later",
+            ),
+            // Nobody reads this answer: the client went away.
+            DispatchError::Abandoned => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline_exceeded",
+                "the client went away",
             ),
             DispatchError::DeadlineExceeded => ApiError::new(
                 StatusCode::GATEWAY_TIMEOUT,
@@ -124,6 +143,13 @@ impl ApiError {
             DispatchError::Failed(failure @ ExecutionFailure::Rejected(_)) => {
                 ApiError::new(StatusCode::BAD_GATEWAY, "bad_gateway", failure.to_string())
             }
+            // The balancer maps these two to Expired and DeadlineExceeded.
+            DispatchError::Failed(ExecutionFailure::Expired { .. }) => {
+                ApiError::from_dispatch(DispatchError::Expired, deadline)
+            }
+            DispatchError::Failed(ExecutionFailure::Cancelled { .. }) => {
+                ApiError::from_dispatch(DispatchError::DeadlineExceeded, deadline)
+            }
             error @ DispatchError::Protocol { .. } => {
                 ApiError::new(StatusCode::BAD_GATEWAY, "bad_gateway", error.to_string())
             }
@@ -134,16 +160,16 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let response = (self.status, Json(ErrorBody { error: self.detail })).into_response();
-        with_retry_after(self.status, response)
+        with_retry_after(self.status, self.retry_after_s, response)
     }
 }
 
 /// A 429 tells the client when to come back.
-fn with_retry_after(status: StatusCode, mut response: Response) -> Response {
+fn with_retry_after(status: StatusCode, seconds: u64, mut response: Response) -> Response {
     if status == StatusCode::TOO_MANY_REQUESTS {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
     response
 }
@@ -174,18 +200,23 @@ mod tests {
             node: "worker-1".into(),
         });
         assert_eq!(answer(busy), (429, "busy".into()));
-        assert_eq!(answer(DispatchError::Overloaded), (429, "busy".into()));
+        let overloaded = DispatchError::Overloaded { retry_after_s: 1 };
+        assert_eq!(answer(overloaded), (429, "busy".into()));
+        assert_eq!(answer(DispatchError::Expired), (429, "busy".into()));
     }
 
     #[test]
     fn a_busy_answer_says_when_to_come_back() {
-        for response in [
-            ApiError::from_dispatch(DispatchError::Overloaded, Duration::ZERO).into_response(),
-            ApiError::from_dispatch(DispatchError::Overloaded, Duration::ZERO).into_plain(),
-        ] {
+        let overloaded = || {
+            ApiError::from_dispatch(
+                DispatchError::Overloaded { retry_after_s: 7 },
+                Duration::ZERO,
+            )
+        };
+        for response in [overloaded().into_response(), overloaded().into_plain()] {
             assert_eq!(
                 response.headers().get(header::RETRY_AFTER),
-                Some(&HeaderValue::from_static("1"))
+                Some(&HeaderValue::from_static("7"))
             );
         }
     }

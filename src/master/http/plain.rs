@@ -54,6 +54,8 @@ pub async fn execute_plain(
         stdin: String::new(),
         args: Vec::new(),
         limits: Default::default(),
+        start_within_ms: None,
+        answer_within_ms: None,
     };
     let execution_id = request.execution_id.clone();
     let dispatched = state.dispatch(request, deadline_after).await;

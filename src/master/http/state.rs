@@ -1,8 +1,15 @@
 //! What every endpoint shares: the languages, the request limits, and the
-//! way to run an execution in the cluster ([`AppState::dispatch`]): admission
-//! (a bounded number run at once, a bounded number wait, the rest are
-//! refused at once) and a round robin over the load balancers. An endpoint
-//! checks its request, then dispatches it; how it answers is its own affair.
+//! way to run an execution in the cluster ([`AppState::dispatch`]): its
+//! deadlines, fixed as it arrives; admission by capacity (see
+//! [`Admission`]: what cannot start before its deadline is refused at
+//! once); and a round robin over the load balancers. An endpoint checks its
+//! request, then dispatches it; how it answers is its own affair.
+//!
+//! A request must start within half of `http.deadline_margin_ms` of its
+//! arrival (its start window; the other half is left to the container's
+//! set-up and the hops), and be answered within its time limits plus the
+//! whole margin. Dropping the dispatch (the client went away) cancels the
+//! execution wherever it is.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,12 +18,13 @@ use std::time::Duration;
 
 use ractor::ActorRef;
 use ractor::rpc::CallResult;
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::configuration::Settings;
+use crate::master::admission::Admission;
 use crate::master::load_balancer::{
-    BALANCER_GRACE, DispatchError, DispatchResult, LoadBalancerMessage,
+    BALANCER_GRACE, Dispatch, DispatchError, DispatchResult, LoadBalancerMessage,
 };
 use crate::master::node_table::NodeTable;
 use crate::protocol::{ExecutionFailure, ExecutionRequest};
@@ -38,11 +46,7 @@ pub struct AppState {
     deadline_margin: Duration,
     balancers: Vec<ActorRef<LoadBalancerMessage>>,
     next_balancer: AtomicUsize,
-    /// Executions this master runs at once.
-    admission: Semaphore,
-    /// Executions waiting for admission, and how many may.
-    waiting: AtomicUsize,
-    max_queued: usize,
+    admission: Admission,
 }
 
 impl AppState {
@@ -64,9 +68,7 @@ impl AppState {
             deadline_margin: Duration::from_millis(http.deadline_margin_ms),
             balancers,
             next_balancer: AtomicUsize::new(0),
-            admission: Semaphore::new(http.max_concurrent),
-            waiting: AtomicUsize::new(0),
-            max_queued: http.max_queued,
+            admission: Admission::new(http.max_concurrent, http.max_queued),
         }
     }
 
@@ -81,43 +83,48 @@ impl AppState {
         limits.timeout + compile + self.deadline_margin
     }
 
-    /// Runs `request` somewhere in the cluster within `deadline_after`,
-    /// through admission and a load balancer.
+    /// Runs `request` somewhere in the cluster within `deadline_after` of
+    /// now, through admission and a load balancer.
     pub async fn dispatch(
         &self,
         request: ExecutionRequest,
         deadline_after: Duration,
     ) -> DispatchResult {
+        // The deadlines run from the arrival, through every queue.
+        let arrived = Instant::now();
+        let answer_by = arrived + deadline_after;
+        let start_window = (self.deadline_margin / 2).min(deadline_after);
+        let start_by = arrived + start_window;
         // Say "no worker" at once rather than after a timeout.
         if self.table.routers().is_empty() {
             return Err(DispatchError::NoWorker);
         }
-        // Admission: a bounded number run, a bounded number wait (keeping
-        // their deadlines); past that, 429 at once.
-        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
-        let admitted = if self.admission.available_permits() == 0 && waiting >= self.max_queued {
-            None
-        } else {
-            tokio::time::timeout(deadline_after, self.admission.acquire())
-                .await
-                .map(Some)
-                .map_err(|_| DispatchError::DeadlineExceeded)
-                .transpose()
-        };
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let _permit = match admitted {
-            None => return Err(DispatchError::Overloaded),
-            Some(Err(error)) => return Err(error),
-            Some(Ok(Ok(permit))) => permit,
-            Some(Ok(Err(_closed))) => return Err(DispatchError::Overloaded),
+        let waiting = self
+            .admission
+            .enter(self.table.healthy_slots(), start_window)
+            .map_err(|retry_after_s| {
+                tracing::debug!(execution_id = %request.execution_id, retry_after_s, "refused: it cannot start before its deadline");
+                DispatchError::Overloaded { retry_after_s }
+            })?;
+        let Some(_permit) = waiting.admitted(start_by).await else {
+            tracing::info!(execution_id = %request.execution_id, "execution expired unstarted in the master's queue");
+            return Err(DispatchError::Expired);
         };
         let index = self.next_balancer.fetch_add(1, Ordering::Relaxed) % self.balancers.len();
         let balancer = &self.balancers[index];
-        let deadline = Instant::now() + deadline_after;
-        match balancer
+        // Dropped with this future: the balancer then cancels the execution.
+        let (_awaited, awaited) = oneshot::channel();
+        let dispatch = Dispatch {
+            request,
+            start_by,
+            start_window,
+            answer_by,
+            awaited,
+        };
+        let result = match balancer
             .call(
-                |port| LoadBalancerMessage::Dispatch(request, deadline, port),
-                Some(deadline_after + BALANCER_GRACE),
+                |port| LoadBalancerMessage::Dispatch(dispatch, port),
+                Some(answer_by.saturating_duration_since(Instant::now()) + BALANCER_GRACE),
             )
             .await
         {
@@ -126,6 +133,10 @@ impl AppState {
             Ok(CallResult::SenderError) | Err(_) => Err(DispatchError::Failed(
                 ExecutionFailure::WorkerCrashed("the load balancer stopped".into()),
             )),
+        };
+        if result.is_ok() {
+            self.admission.answered();
         }
+        result
     }
 }

@@ -74,6 +74,8 @@ pub fn check(
         stdin: request.stdin.unwrap_or_default(),
         args: request.args.unwrap_or_default(),
         limits: request.limits.unwrap_or_default(),
+        start_within_ms: None,
+        answer_within_ms: None,
     };
     let checked = state.rules.check(&request).map_err(refusal)?;
     let deadline = state.deadline_for(checked.language, &checked.limits);
