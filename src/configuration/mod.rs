@@ -112,6 +112,8 @@ pub struct HttpSettings {
     pub body_read_timeout_ms: u64,
     /// Keys a client must present; none means the API is open.
     pub api_keys: Vec<String>,
+    /// CodeMirror's files for the playground page.
+    pub codemirror_dir: std::path::PathBuf,
     pub deadline_margin_ms: u64,
 }
 
@@ -124,6 +126,10 @@ pub struct MasterSettings {
 pub struct WorkerSettings {
     pub workers_per_node: usize,
     pub queue_capacity: usize,
+    /// Port of the worker node's own `GET /metrics` (on `http.host`); none
+    /// serves no metrics (a standalone node's are on the master's).
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,6 +12,7 @@ use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::node_table::{NoRouter, NodeTable};
 use crate::protocol::{Executed, ExecutionFailure, ExecutionRequest, RouterMessage, Wire};
@@ -72,9 +73,13 @@ impl Actor for LoadBalancer {
         let LoadBalancerMessage::Dispatch(request, deadline, reply) = message;
         let table = table.clone();
         // Each execution waits in its own task, so one balancer carries many.
-        tokio::spawn(async move {
-            let _ = reply.send(send_to_node(&table, request, deadline).await);
-        });
+        let span = tracing::info_span!("execution", execution_id = %request.execution_id);
+        tokio::spawn(
+            async move {
+                let _ = reply.send(send_to_node(&table, request, deadline).await);
+            }
+            .instrument(span),
+        );
         Ok(())
     }
 }

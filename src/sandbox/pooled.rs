@@ -113,10 +113,12 @@ impl PooledSandbox {
                 .await;
                 match started {
                     Ok(fresh) => {
+                        crate::metrics::sandbox_started(crate::metrics::SandboxStart::OnDemand);
                         removal.late = false;
                         (fresh, removal, None)
                     }
                     Err(error) => {
+                        crate::metrics::sandbox_start_failed();
                         tracing::debug!(
                             error = format!("{error:#}"),
                             "no runner container; taking the volume path"
@@ -134,13 +136,17 @@ impl PooledSandbox {
         match reusable {
             Some(container) if reuse.keeps(&container) => {
                 match self.pool.give_back(key, container, loan) {
-                    None => removal.keep(),
+                    None => {
+                        crate::metrics::sandbox_recycled();
+                        removal.keep();
+                    }
                     Some(refused) => {
                         tracing::debug!(container = %refused.name, "no room on its shelf; retiring a warm sandbox");
                         // Its streams go first: the runner exits on its
                         // closed stdin, and the removal is quick.
                         drop(refused);
                         drop(removal);
+                        crate::metrics::sandbox_retired();
                     }
                 }
             }
@@ -148,8 +154,12 @@ impl PooledSandbox {
                 tracing::debug!(container = %done.name, runs = done.runs, "a warm sandbox served its runs or its age; retiring it");
                 drop(done);
                 drop(removal);
+                crate::metrics::sandbox_retired();
             }
-            None => drop(removal),
+            None => {
+                drop(removal);
+                crate::metrics::sandbox_retired();
+            }
         }
         outcome
     }

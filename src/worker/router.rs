@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent, pg};
+use tracing::Instrument;
 
 use super::slots::WorkerSlots;
 use super::worker_actor::WorkerContext;
@@ -93,10 +94,14 @@ impl Actor for Router {
             RouterMessage::Execute(Wire(Ok(request)), reply) => {
                 // The execution runs in its own task: the router stays free
                 // to take the next message while workers are busy.
-                tokio::spawn(async move {
-                    let answer = slots.dispatch(request).await;
-                    let _ = reply.send(Wire::new(answer));
-                });
+                let span = tracing::info_span!("execution", execution_id = %request.execution_id);
+                tokio::spawn(
+                    async move {
+                        let answer = slots.dispatch(request).await;
+                        let _ = reply.send(Wire::new(answer));
+                    }
+                    .instrument(span),
+                );
             }
             RouterMessage::Execute(Wire(Err(fault)), reply) => {
                 tracing::warn!(%fault, "router refused an execution request it cannot read");

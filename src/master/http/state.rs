@@ -94,6 +94,7 @@ impl AppState {
         }
         // Admission: a bounded number run, a bounded number wait (keeping
         // their deadlines); past that, 429 at once.
+        let queued = crate::metrics::queued();
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let admitted = if self.admission.available_permits() == 0 && waiting >= self.max_queued {
             None
@@ -105,12 +106,14 @@ impl AppState {
                 .transpose()
         };
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+        drop(queued);
         let _permit = match admitted {
             None => return Err(DispatchError::Overloaded),
             Some(Err(error)) => return Err(error),
             Some(Ok(Ok(permit))) => permit,
             Some(Ok(Err(_closed))) => return Err(DispatchError::Overloaded),
         };
+        let _in_flight = crate::metrics::in_flight();
         let index = self.next_balancer.fetch_add(1, Ordering::Relaxed) % self.balancers.len();
         let balancer = &self.balancers[index];
         let deadline = Instant::now() + deadline_after;
