@@ -11,10 +11,13 @@
 //! (the in-process tests give a fake), with no Docker engine at all.
 //!
 //! Each side is assembled in its own file: `worker_side` (the sandbox,
-//! its sweeps and the router) and `master_side` (the load balancers, the
-//! heartbeat and the HTTP layer).
+//! its sweeps and the router), `worker_metrics` (a worker node's own
+//! `/metrics`, when configured) and `master_side` (the load balancers, the
+//! heartbeat and the HTTP layer). Every node records metrics
+//! ([`crate::metrics`]).
 
 mod master_side;
+mod worker_metrics;
 mod worker_side;
 
 use std::collections::BTreeMap;
@@ -43,6 +46,7 @@ pub struct RunningNode {
     http: Option<JoinHandle<()>>,
     dialer: Option<JoinHandle<()>>,
     worker: Option<WorkerSide>,
+    worker_metrics: Option<JoinHandle<()>>,
     cluster: ClusterNode,
 }
 
@@ -75,6 +79,9 @@ impl RunningNode {
         if let Some(dialer) = self.dialer {
             dialer.abort();
         }
+        if let Some(worker_metrics) = self.worker_metrics {
+            worker_metrics.abort();
+        }
         if let Some(worker) = self.worker {
             worker.stop().await;
         }
@@ -100,6 +107,7 @@ async fn assemble(
     settings: Settings,
     sandbox: Option<Arc<dyn Sandbox>>,
 ) -> anyhow::Result<RunningNode> {
+    crate::metrics::install();
     let role = settings.role();
     let node_name = settings.node_name();
     let languages: Arc<BTreeMap<String, Language>> = Arc::new(
@@ -136,6 +144,20 @@ async fn assemble(
     } else {
         None
     };
+    let worker_metrics = if role.runs_worker() {
+        match worker_metrics::serve(&settings).await {
+            Ok(serving) => serving,
+            Err(error) => {
+                if let Some(worker) = worker {
+                    worker.stop().await;
+                }
+                cluster.server.stop(None);
+                return Err(error);
+            }
+        }
+    } else {
+        None
+    };
     let dialer = (role == Role::Worker).then(|| {
         SeedDialer {
             server: cluster.server.clone(),
@@ -159,6 +181,7 @@ async fn assemble(
         http: None,
         dialer,
         worker,
+        worker_metrics,
         cluster,
     };
     if role.runs_master() {

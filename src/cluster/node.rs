@@ -88,6 +88,7 @@ pub async fn start(name: &str, ip: &str, port: u16, cookie: &str) -> anyhow::Res
                 } => {
                     authenticated.insert(session);
                     tracing::info!(%peer, inbound, "node joined the cluster");
+                    crate::metrics::node_joined();
                 }
                 SessionEvent::Disconnected {
                     session,
@@ -96,8 +97,10 @@ pub async fn start(name: &str, ip: &str, port: u16, cookie: &str) -> anyhow::Res
                 } => {
                     if authenticated.remove(&session) {
                         tracing::info!(%peer, inbound, "node left the cluster");
+                        crate::metrics::node_lost(false);
                     } else if inbound {
                         tracing::warn!(%peer, "refused a node: authentication failed (does it have another cluster cookie?)");
+                        crate::metrics::node_refused();
                     }
                 }
             }

@@ -120,6 +120,8 @@ pub struct HttpSettings {
     pub max_connections: usize,
     /// Keys a client must present; none means the API is open.
     pub api_keys: Vec<String>,
+    /// CodeMirror's files for the playground page.
+    pub codemirror_dir: std::path::PathBuf,
     pub deadline_margin_ms: u64,
 }
 
@@ -136,6 +138,10 @@ pub struct WorkerSettings {
     /// host's.
     pub memory_budget_mb: u64,
     pub queue_capacity: usize,
+    /// Port of the worker node's own `GET /metrics` (on `http.host`); none
+    /// serves no metrics (a standalone node's are on the master's).
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

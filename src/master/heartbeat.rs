@@ -89,6 +89,7 @@ impl Heartbeat {
                             if self.table.mark_unhealthy(router, reason.clone()) {
                                 tracing::warn!(%reason, "worker node taken out of routing; its executions run elsewhere");
                                 self.table.announce_lost(router);
+                                crate::metrics::node_lost(true);
                             }
                         }
                     }

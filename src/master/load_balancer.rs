@@ -17,6 +17,7 @@ use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
 use tokio::sync::{broadcast, oneshot};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::node_table::{NoRouter, NodeTable};
 use crate::protocol::{
@@ -104,9 +105,13 @@ impl Actor for LoadBalancer {
         let LoadBalancerMessage::Dispatch(dispatch, reply) = message;
         let table = table.clone();
         // Each execution waits in its own task, so one balancer carries many.
-        tokio::spawn(async move {
-            let _ = reply.send(send_to_node(&table, dispatch).await);
-        });
+        let span = tracing::info_span!("execution", execution_id = %dispatch.request.execution_id);
+        tokio::spawn(
+            async move {
+                let _ = reply.send(send_to_node(&table, dispatch).await);
+            }
+            .instrument(span),
+        );
         Ok(())
     }
 }

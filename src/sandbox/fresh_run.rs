@@ -64,6 +64,7 @@ impl DockerSandbox {
     async fn run(&self, submission: Submission) -> Outcome {
         let id = submission.execution_id.clone();
         tracing::debug!("{}", fresh_run_message(&id));
+        crate::metrics::sandbox_started(crate::metrics::SandboxStart::Fresh);
         let mut leftovers = Leftovers::new(self.docker.clone(), &id);
         let outcome = match self.run_steps(&submission, &mut leftovers).await {
             Ok(outcome) => outcome,

@@ -116,10 +116,12 @@ impl PooledSandbox {
                 .await;
                 match started {
                     Ok(fresh) => {
+                        crate::metrics::sandbox_started(crate::metrics::SandboxStart::OnDemand);
                         removal.late = false;
                         (fresh, removal, self.pool.lend(&key))
                     }
                     Err(error) => {
+                        crate::metrics::sandbox_start_failed();
                         tracing::debug!(
                             error = format!("{error:#}"),
                             "no runner container; taking the volume path"
@@ -143,7 +145,10 @@ impl PooledSandbox {
                     settle(pool, key, resetting, removal, loan, execution_id).boxed(),
                 );
             }
-            None => drop(removal),
+            None => {
+                drop(removal);
+                crate::metrics::sandbox_retired();
+            }
         }
         outcome
     }
@@ -164,8 +169,12 @@ async fn settle(
     match resetting.verdict().await {
         Ok(container) if pool.reuse().keeps(&container) => {
             match pool.give_back(key, container, loan) {
-                None => removal.keep(),
+                None => {
+                    crate::metrics::sandbox_recycled();
+                    removal.keep();
+                }
                 Some(refused) => {
+                    crate::metrics::sandbox_retired();
                     tracing::debug!(container = %refused.name, "no room on its shelf; retiring a warm sandbox");
                     // Its streams go first: the runner exits on its closed
                     // stdin, and the removal is quick.
@@ -178,11 +187,13 @@ async fn settle(
             tracing::debug!(container = %done.name, runs = done.runs, "a warm sandbox served its runs or its age; retiring it");
             drop(done);
             drop(loan);
+            crate::metrics::sandbox_retired();
             removal.remove().await;
         }
         Err(reason) => {
             tracing::info!(%execution_id, container = %name, reason, "retiring a warm sandbox");
             drop(loan);
+            crate::metrics::sandbox_retired();
             removal.remove().await;
         }
     }

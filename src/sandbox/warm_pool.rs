@@ -375,6 +375,7 @@ impl WarmPool {
         tokio::spawn(async move {
             while !pool.stopping.load(Ordering::SeqCst) {
                 pool.refill_once().await;
+                crate::metrics::warm_sandboxes(pool.warm_count());
                 // Woken when a container is taken, and now and then to
                 // replace old ones.
                 let _ = tokio::time::timeout(Duration::from_secs(1), pool.wake.notified()).await;
@@ -449,12 +450,14 @@ impl WarmPool {
             for ((key, _), started) in plan.into_iter().zip(started) {
                 match started {
                     Ok(warm) => {
+                        crate::metrics::sandbox_started(crate::metrics::SandboxStart::Warm);
                         if let Ok(mut shelves) = self.shelves.lock() {
                             shelves.starting.remove(&warm.name);
                             shelves.warm.entry(key).or_default().push_back(warm);
                         }
                     }
                     Err(error) => {
+                        crate::metrics::sandbox_start_failed();
                         tracing::warn!(
                             image = %key.image,
                             error = format!("{error:#}"),
@@ -567,6 +570,7 @@ impl WarmPool {
         };
         for warm in old {
             runner_container::retire(&self.docker, warm).await;
+            crate::metrics::sandbox_retired();
         }
     }
 }

@@ -65,7 +65,7 @@ pub(super) async fn start(
     if !keys.0.is_empty() {
         tracing::info!(keys = keys.0.len(), "API keys required");
     }
-    let app = http::app(state, keys);
+    let app = http::app(state, keys, &settings.http.codemirror_dir);
     let limits = server::ServerLimits {
         header_read_timeout: Duration::from_millis(settings.http.header_read_timeout_ms),
         write_timeout: Duration::from_millis(settings.http.write_timeout_ms),

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
+use tracing::Instrument;
 
 use crate::sandbox::{Outcome, Sandbox, Submission};
 
@@ -46,7 +47,8 @@ impl Actor for Executor {
     ) -> Result<(), ActorProcessingErr> {
         let ExecutorMessage::Execute(submission, reply) = message;
         let started = Instant::now();
-        let outcome = sandbox.execute(submission).await;
+        let span = tracing::info_span!("execution", execution_id = %submission.execution_id);
+        let outcome = sandbox.execute(submission).instrument(span).await;
         let _ = reply.send((outcome, started.elapsed()));
         Ok(())
     }

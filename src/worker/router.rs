@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent, pg};
+use tracing::Instrument;
 
 use super::slots::WorkerSlots;
 use super::worker_actor::WorkerContext;
@@ -95,10 +96,14 @@ impl Actor for Router {
                 let received = slots.receive(&request.execution_id);
                 // The execution runs in its own task: the router stays free
                 // to take the next message while workers are busy.
-                tokio::spawn(async move {
-                    let answer = slots.dispatch(request, &received).await;
-                    let _ = reply.send(Wire::new(answer));
-                });
+                let span = tracing::info_span!("execution", execution_id = %request.execution_id);
+                tokio::spawn(
+                    async move {
+                        let answer = slots.dispatch(request, &received).await;
+                        let _ = reply.send(Wire::new(answer));
+                    }
+                    .instrument(span),
+                );
             }
             RouterMessage::Cancel(Wire(Ok(cancel))) => slots.cancel(&cancel.execution_id),
             RouterMessage::Cancel(Wire(Err(fault))) => {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use ractor_cluster::RactorMessage;
+use tracing::Instrument;
 
 use super::executor::{Executor, ExecutorMessage};
 use super::file_handler::{FileHandler, FileHandlerMessage};
@@ -50,7 +51,21 @@ impl Actor for Worker {
         context: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let WorkerMessage::Run(request, reply) = message;
-        let answer = run(&myself, context, request).await;
+        let span = tracing::info_span!("execution", execution_id = %request.execution_id);
+        let answer = async {
+            let answer = run(&myself, context, request).await;
+            match &answer {
+                Ok(executed) => tracing::info!(
+                    status = ?executed.outcome.status,
+                    sandbox_us = executed.sandbox_us,
+                    "execution ran"
+                ),
+                Err(failure) => tracing::warn!(%failure, "execution did not run"),
+            }
+            answer
+        }
+        .instrument(span)
+        .await;
         let _ = reply.send(answer);
         Ok(())
     }

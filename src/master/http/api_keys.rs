@@ -1,7 +1,9 @@
 //! Optional API keys for the HTTP API (off while none is configured). A
 //! request must carry one of the keys as `Authorization: Bearer <key>` or
-//! `X-API-Key: <key>`; `/health`, `/ready` and the OpenAPI document stay
-//! open so that probes and tooling work without one.
+//! `X-API-Key: <key>`; `/health`, `/ready`, `/metrics`, the OpenAPI
+//! document and the playground page (which asks for a key and sends it with
+//! its API calls) stay open so that probes, scrapers, tooling and browsers
+//! work without one.
 
 use std::sync::Arc;
 
@@ -13,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 
 /// Paths that never need a key.
-const OPEN_PATHS: &[&str] = &["/health", "/ready", "/api/v1/openapi.json"];
+const OPEN_PATHS: &[&str] = &["/", "/health", "/ready", "/metrics", "/api/v1/openapi.json"];
 
 #[derive(Clone)]
 pub struct ApiKeys(pub Arc<Vec<String>>);
@@ -28,7 +30,8 @@ impl ApiKeys {
 }
 
 pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Next) -> Response {
-    if keys.0.is_empty() || OPEN_PATHS.contains(&request.uri().path()) {
+    let path = request.uri().path();
+    if keys.0.is_empty() || OPEN_PATHS.contains(&path) || path.starts_with("/playground/") {
         return next.run(request).await;
     }
     let headers = request.headers();

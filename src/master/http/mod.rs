@@ -4,6 +4,9 @@
 //! ([`state`]: languages, limits, admission and dispatch to the load
 //! balancers), body reading (`body`) and the error answer (`error`).
 //! [`api_keys`] guards them all, and [`server`] serves the assembled app.
+//! `metrics` serves `GET /metrics` and counts refused requests; `observe`
+//! is how every endpoint dispatches (a span and counts per execution);
+//! `playground` is the page at `/`.
 //! A new endpoint gets its own file here and is added to [`app`].
 //!
 //! Execution outcomes (whatever the program did) are 200 with their status;
@@ -13,11 +16,15 @@ pub mod api_keys;
 mod body;
 mod error;
 mod health;
+mod metrics;
+mod observe;
 mod plain;
+mod playground;
 pub mod server;
 pub mod state;
 mod v1;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
@@ -30,17 +37,20 @@ use api_keys::{ApiKeys, require_key};
 use state::AppState;
 
 /// Every endpoint, behind the API keys.
-pub fn app(state: Arc<AppState>, keys: ApiKeys) -> Router {
+pub fn app(state: Arc<AppState>, keys: ApiKeys, codemirror_dir: &Path) -> Router {
     Router::new()
         .route("/lang/{language}", post(plain::execute_plain))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics::metrics))
         .merge(v1::endpoints())
+        .merge(playground::endpoints(codemirror_dir))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body limit is enforced by the handler, with its own message.
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(keys, require_key))
+        .layer(axum::middleware::from_fn(metrics::count_refusals))
         .with_state(state)
 }
 
@@ -50,7 +60,7 @@ async fn not_found(uri: Uri) -> Response {
     }
     (
         StatusCode::NOT_FOUND,
-        "not found: use POST /lang/{language}, GET /health, GET /ready or the JSON API under /api/v1 (see /api/v1/openapi.json)",
+        "not found: use POST /lang/{language}, the playground at /, GET /health, GET /ready, GET /metrics or the JSON API under /api/v1 (see /api/v1/openapi.json)",
     )
         .into_response()
 }

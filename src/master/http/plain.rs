@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::body::{BodyError, read_body};
 use super::error::ApiError;
+use super::observe;
 use super::state::AppState;
 use crate::master::load_balancer::DispatchResult;
 use crate::protocol::ExecutionRequest;
@@ -58,7 +59,7 @@ pub async fn execute_plain(
         answer_within_ms: None,
     };
     let execution_id = request.execution_id.clone();
-    let dispatched = state.dispatch(request, deadline_after).await;
+    let dispatched = observe::dispatch(&state, request, deadline_after).await;
     let mut response = plain_answer(dispatched, deadline_after);
     set_header(&mut response, "x-braindrill-execution-id", &execution_id);
     response

@@ -99,6 +99,7 @@ impl AppState {
         if self.table.routers().is_empty() {
             return Err(DispatchError::NoWorker);
         }
+        let queued = crate::metrics::queued();
         let waiting = self
             .admission
             .enter(self.table.healthy_slots(), start_window)
@@ -110,6 +111,8 @@ impl AppState {
             tracing::info!(execution_id = %request.execution_id, "execution expired unstarted in the master's queue");
             return Err(DispatchError::Expired);
         };
+        drop(queued);
+        let _in_flight = crate::metrics::in_flight();
         let index = self.next_balancer.fetch_add(1, Ordering::Relaxed) % self.balancers.len();
         let balancer = &self.balancers[index];
         // Dropped with this future: the balancer then cancels the execution.

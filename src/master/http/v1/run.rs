@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 
 use super::types::{CompileResponse, ExecuteResponse};
 use crate::master::http::error::ApiError;
+use crate::master::http::observe;
 use crate::master::http::state::AppState;
 use crate::master::load_balancer::Dispatched;
 use crate::protocol::ExecutionRequest;
@@ -19,8 +20,7 @@ pub async fn run(
     deadline: Duration,
 ) -> Result<ExecuteResponse, ApiError> {
     let language = request.language.clone();
-    let Dispatched { executed, retried } = state
-        .dispatch(request, deadline)
+    let Dispatched { executed, retried } = observe::dispatch(state, request, deadline)
         .await
         .map_err(|error| ApiError::from_dispatch(error, deadline))?;
     let outcome = executed.outcome;
