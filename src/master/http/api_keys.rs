@@ -1,7 +1,9 @@
 //! Optional API keys for the HTTP API (off while none is configured). A
 //! request must carry one of the keys as `Authorization: Bearer <key>` or
 //! `X-API-Key: <key>`; `/health`, `/ready` and the OpenAPI document stay
-//! open so that probes and tooling work without one.
+//! open so that probes and tooling work without one. Every request is marked
+//! with [`SeesDetails`]: whether it may see internal details (keys are off,
+//! or it carries a valid key), which `/ready` asks before showing its nodes.
 
 use std::sync::Arc;
 
@@ -18,6 +20,11 @@ const OPEN_PATHS: &[&str] = &["/health", "/ready", "/api/v1/openapi.json"];
 #[derive(Clone)]
 pub struct ApiKeys(pub Arc<Vec<String>>);
 
+/// Whether a request may see internal details: true when keys are off or
+/// it carries a valid key.
+#[derive(Debug, Clone, Copy)]
+pub struct SeesDetails(pub bool);
+
 impl ApiKeys {
     fn admits(&self, presented: &str) -> bool {
         // Compare every key in constant time, so timing says nothing.
@@ -27,10 +34,11 @@ impl ApiKeys {
     }
 }
 
-pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Next) -> Response {
-    if keys.0.is_empty() || OPEN_PATHS.contains(&request.uri().path()) {
-        return next.run(request).await;
-    }
+pub async fn require_key(
+    State(keys): State<ApiKeys>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let headers = request.headers();
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -41,8 +49,12 @@ pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Ne
                 .get("x-api-key")
                 .and_then(|value| value.to_str().ok())
         });
+    let admitted = keys.0.is_empty() || presented.is_some_and(|key| keys.admits(key));
+    if admitted || OPEN_PATHS.contains(&request.uri().path()) {
+        request.extensions_mut().insert(SeesDetails(admitted));
+        return next.run(request).await;
+    }
     let message = match presented {
-        Some(key) if keys.admits(key) => return next.run(request).await,
         Some(_) => "the API key is wrong",
         None => {
             "an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"

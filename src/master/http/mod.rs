@@ -3,7 +3,8 @@
 //! (`health`) and the JSON API (`v1`). They share the application state
 //! ([`state`]: languages, limits, admission and dispatch to the load
 //! balancers), body reading (`body`) and the error answer (`error`).
-//! [`api_keys`] guards them all, and [`server`] serves the assembled app.
+//! [`api_keys`] guards them all (and, with keys on, `redact` keeps
+//! internal text out of 5xx answers), and [`server`] serves the assembled app.
 //! A new endpoint gets its own file here and is added to [`app`].
 //!
 //! Execution outcomes (whatever the program did) are 200 with their status;
@@ -14,6 +15,7 @@ mod body;
 mod error;
 mod health;
 mod plain;
+mod redact;
 pub mod server;
 pub mod state;
 mod v1;
@@ -31,7 +33,8 @@ use state::AppState;
 
 /// Every endpoint, behind the API keys.
 pub fn app(state: Arc<AppState>, keys: ApiKeys) -> Router {
-    Router::new()
+    let guarded = !keys.0.is_empty();
+    let router = Router::new()
         .route("/lang/{language}", post(plain::execute_plain))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
@@ -39,7 +42,14 @@ pub fn app(state: Arc<AppState>, keys: ApiKeys) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body limit is enforced by the handler, with its own message.
-        .layer(DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::disable());
+    // With keys on, a server error keeps its internal text for the log.
+    let router = if guarded {
+        router.layer(axum::middleware::from_fn(redact::redact_server_errors))
+    } else {
+        router
+    };
+    router
         .layer(axum::middleware::from_fn_with_state(keys, require_key))
         .with_state(state)
 }
