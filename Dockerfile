@@ -11,5 +11,8 @@ FROM ${BASE_IMAGE}
 COPY target/release/braindrill /usr/local/bin/braindrill
 # The master's HTTP gateway and every node's cluster port.
 EXPOSE 8080 1600
+# Outside development mode a node needs its own cookie and TLS files (see the
+# README, "The cluster link"); to try the image alone:
+#   docker run -e CLUSTER_DEVELOPMENT=true -v /var/run/docker.sock:/var/run/docker.sock -p 8080:8080 braindrill
 ENTRYPOINT ["/usr/local/bin/braindrill"]
 CMD ["standalone"]

@@ -28,6 +28,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::cluster::link::ClusterLink;
 use crate::cluster::node::{self, ClusterNode};
 use crate::cluster::seed_dialer::SeedDialer;
 use crate::configuration::{Role, Settings};
@@ -119,11 +120,12 @@ async fn assemble(
     );
     tracing::info!(role = role.as_str(), node = %node_name, "starting braindrill");
 
+    let link = ClusterLink::from_settings(&settings.cluster, role)?;
     let cluster = node::start(
         &node_name,
         &settings.cluster.ip,
         settings.cluster.port,
-        &settings.cluster.cookie,
+        &link,
     )
     .await?;
 
@@ -166,6 +168,7 @@ async fn assemble(
                 "{}:{}",
                 settings.cluster.seed_ip, settings.cluster.seed_port
             ),
+            transport: link.transport.clone(),
             initial_backoff: Duration::from_millis(settings.cluster.redial_initial_ms),
             max_backoff: Duration::from_millis(settings.cluster.redial_max_ms),
         }

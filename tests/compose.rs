@@ -1,6 +1,8 @@
 //! Smoke test of the compose deployment: the real docker-compose.yaml with
 //! the real app image, a master and two workers that reach the Docker engine
-//! through its socket; scaling to three workers; teardown leaves nothing.
+//! through its socket, over a mutual-TLS cluster link with secrets made as
+//! `./deploy.sh secrets` makes them; scaling to three workers; teardown
+//! leaves nothing.
 //!
 //! Needs the image `braindrill:latest` (or `BRAINDRILL_TEST_IMAGE`), which
 //! `./deploy.sh test` builds before running the tests.
@@ -8,16 +10,20 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::certs::Authority;
 use common::{client, free_port};
 
 struct Project {
     name: String,
     http_port: u16,
     image: String,
+    /// The cluster's cookie and TLS files, as `./deploy.sh secrets` makes
+    /// them; removed with the project.
+    secrets: PathBuf,
 }
 
 impl Project {
@@ -40,7 +46,7 @@ impl Project {
             .args(args)
             .env("BRAINDRILL_HTTP_PORT", self.http_port.to_string())
             .env("BRAINDRILL_IMAGE", &self.image)
-            .env("CLUSTER_COOKIE", "compose-test-cookie")
+            .env("BRAINDRILL_SECRETS", &self.secrets)
             .env("WORKERS_PER_NODE", "4")
             .output()
             .expect("compose runs")
@@ -131,6 +137,7 @@ impl Project {
 impl Drop for Project {
     fn drop(&mut self) {
         let _ = self.compose(&["down", "-v", "--remove-orphans", "--timeout", "20"]);
+        let _ = std::fs::remove_dir_all(&self.secrets);
     }
 }
 
@@ -147,10 +154,13 @@ async fn compose_cluster_scales_and_tears_down_cleanly() {
         "the image {image} is missing: run ./deploy.sh test (or ./deploy.sh) to build it"
     );
 
+    let secrets = std::env::temp_dir().join(format!("braindrill-compose-{}", uuid::Uuid::new_v4()));
+    Authority::new().write_cluster(&secrets, "a-cookie-of-the-compose-test");
     let project = Project {
         name: format!("braindrilltest{}", std::process::id()),
         http_port: free_port(),
         image,
+        secrets,
     };
     let client = client();
     project.compose_ok(&["up", "-d", "--scale", "worker=2"]);

@@ -1,15 +1,19 @@
-//! This process's node in the cluster: the NodeServer that accepts peers
-//! (and refuses those without the cookie), and a feed of session events that
-//! is logged here and watched by the seed dialer.
+//! This process's node in the cluster: the NodeServer that accepts peers on
+//! the cluster address only (and refuses those without the cookie, and with
+//! TLS those without a certificate of the cluster's authority naming the
+//! right role), and a feed of session events that is logged here and watched
+//! by the seed dialer.
 
 use std::collections::HashSet;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 
 use anyhow::{Context, bail};
 use ractor::{Actor, ActorRef};
 use ractor_cluster::node::NodeServerSessionInformation;
 use ractor_cluster::{NodeEventSubscription, NodeServer, NodeServerMessage};
 use tokio::sync::broadcast;
+
+use super::link::{ClusterLink, Transport};
 
 /// Frames larger than this close the whole node connection. Requests are
 /// capped at the HTTP body limit and replies at the output cap (both well
@@ -41,23 +45,32 @@ pub struct ClusterNode {
     pub events: broadcast::Sender<SessionEvent>,
 }
 
-/// Starts the node server on `port` under `name`.
-pub async fn start(name: &str, ip: &str, port: u16, cookie: &str) -> anyhow::Result<ClusterNode> {
+/// Starts the node server under `name`, listening on `ip` (resolved: a
+/// host name such as a compose service's works) and `port` only, with the
+/// link's cookie and transport.
+pub async fn start(
+    name: &str,
+    ip: &str,
+    port: u16,
+    link: &ClusterLink,
+) -> anyhow::Result<ClusterNode> {
+    let bind = bind_address(ip, port).await?;
     // ractor_cluster binds in the background; check first so a taken port
     // stops the process with a clear message.
-    if let Err(error) = TcpListener::bind(("0.0.0.0", port)) {
+    if let Err(error) = TcpListener::bind(bind) {
         bail!(
-            "cannot listen on cluster port {port} (CLUSTER_PORT): {error}; is another node running there?"
+            "cannot listen on cluster port {port} (CLUSTER_PORT) at {bind} (CLUSTER_IP): {error}; is another node running there?"
         );
     }
     let server = NodeServer::new(
         port,
-        cookie.to_string(),
+        link.cookie.clone(),
         name.to_string(),
         ip.to_string(),
-        None,
+        link.transport.incoming(),
         None,
     )
+    .with_listen_addr(bind.ip())
     .with_max_inbound_frame_size(MAX_FRAME_BYTES);
     let (server, _) = Actor::spawn(None, server, ())
         .await
@@ -106,8 +119,22 @@ pub async fn start(name: &str, ip: &str, port: u16, cookie: &str) -> anyhow::Res
             }
         }
     });
-    tracing::info!(node = name, port, "cluster node listening");
+    tracing::info!(node = name, address = %bind, tls = matches!(link.transport, Transport::Tls(_)), "cluster node listening");
     Ok(ClusterNode { server, events })
+}
+
+/// The address `ip` names: the node server listens there and nowhere else.
+async fn bind_address(ip: &str, port: u16) -> anyhow::Result<SocketAddr> {
+    let mut addresses: Vec<SocketAddr> = tokio::net::lookup_host((ip, port))
+        .await
+        .with_context(|| format!("cannot resolve the cluster address {ip} (CLUSTER_IP)"))?
+        .collect();
+    // An IPv4 address first: it is what peers are most likely to dial.
+    addresses.sort_by_key(|address| !address.is_ipv4());
+    addresses
+        .first()
+        .copied()
+        .with_context(|| format!("the cluster address {ip} (CLUSTER_IP) resolves to nothing"))
 }
 
 struct Forwarder {

@@ -6,10 +6,11 @@
 use std::time::Duration;
 
 use ractor::ActorRef;
-use ractor_cluster::NodeServerMessage;
+use ractor_cluster::{ClientConnectErr, NodeServerMessage};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use super::link::Transport;
 use super::node::SessionEvent;
 
 /// Refusals before authentication after which the cookie is suspected.
@@ -19,6 +20,7 @@ pub struct SeedDialer {
     pub server: ActorRef<NodeServerMessage>,
     pub events: broadcast::Sender<SessionEvent>,
     pub seed: String,
+    pub transport: Transport,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
 }
@@ -35,7 +37,7 @@ impl SeedDialer {
         loop {
             // Subscribe before dialling so no event of this session is missed.
             let mut events = self.events.subscribe();
-            match ractor_cluster::client_connect(&self.server, self.seed.as_str()).await {
+            match self.transport.dial(&self.server, &self.seed).await {
                 Ok(()) => {
                     let authenticated = watch_session(&mut events).await;
                     if authenticated {
@@ -48,10 +50,17 @@ impl SeedDialer {
                             tracing::error!(
                                 seed = %self.seed,
                                 refusals,
-                                "the seed keeps closing the connection before authentication: the cluster cookie (CLUSTER_COOKIE) may be wrong"
+                                "the seed keeps closing the connection before authentication: the cluster cookie (CLUSTER_COOKIE) may be wrong, or the seed refused this node's certificate"
                             );
                         }
                     }
+                }
+                Err(ClientConnectErr::Encryption(error)) => {
+                    tracing::error!(
+                        seed = %self.seed,
+                        %error,
+                        "TLS with the seed failed: the seed and this node need certificates of the same cluster CA (CLUSTER_TLS_CA), the seed's naming it a master; retrying"
+                    );
                 }
                 Err(error) => {
                     tracing::warn!(seed = %self.seed, %error, ?backoff, "cannot reach the seed node; retrying");

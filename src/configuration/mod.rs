@@ -26,6 +26,9 @@ mod languages;
 mod worker_slots;
 
 const DEFAULT_SETTINGS: &str = include_str!("../../config/default.toml");
+/// The cookie `config/default.toml` ships: anyone can read it, so a node
+/// accepts it only in development mode (see [`crate::cluster::link`]).
+pub const BUILT_IN_COOKIE: &str = "braindrill-dev-cookie";
 /// Room left under the sweepers' orphan age for a recycled container's last
 /// execution: more than the longest a request may ask for (a 60 s compile
 /// and a 30 s run, by the wall clock) and the engine's graces.
@@ -39,6 +42,11 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("SEED_IP", "cluster.seed_ip"),
     ("SEED_PORT", "cluster.seed_port"),
     ("CLUSTER_COOKIE", "cluster.cookie"),
+    ("CLUSTER_COOKIE_FILE", "cluster.cookie_file"),
+    ("CLUSTER_DEVELOPMENT", "cluster.development"),
+    ("CLUSTER_TLS_CA", "cluster.tls.ca"),
+    ("CLUSTER_TLS_CERT", "cluster.tls.cert"),
+    ("CLUSTER_TLS_KEY", "cluster.tls.key"),
     ("NODE_NAME", "cluster.node_name"),
     ("HTTP_HOST", "http.host"),
     ("HTTP_PORT", "http.port"),
@@ -96,12 +104,31 @@ pub struct ClusterSettings {
     pub seed_ip: String,
     pub seed_port: u16,
     pub cookie: String,
+    /// A file holding the cookie (a Docker or Kubernetes secret); wins over
+    /// `cookie` when set.
+    pub cookie_file: String,
+    /// Allows the built-in cookie and a clear-text link without TLS.
+    pub development: bool,
+    pub tls: TlsSettings,
     pub node_name: String,
     pub redial_initial_ms: u64,
     pub redial_max_ms: u64,
     pub ping_timeout_ms: u64,
     pub heartbeat_interval_ms: u64,
     pub heartbeat_misses: u32,
+}
+
+/// PEM files of the cluster link's mutual TLS; all empty: no TLS (allowed
+/// in development mode only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The certificate(s) of the cluster's authority.
+    pub ca: String,
+    /// This node's certificate (then any intermediates).
+    pub cert: String,
+    /// This node's private key.
+    pub key: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -242,7 +269,7 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if self.cluster.cookie.trim().is_empty() {
+        if self.cluster.cookie.trim().is_empty() && self.cluster.cookie_file.trim().is_empty() {
             bail!("invalid configuration: cluster.cookie must not be empty");
         }
         if self.cluster.port == 0 {

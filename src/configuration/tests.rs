@@ -244,3 +244,26 @@ fn invalid_values_name_the_key() {
         .to_string();
     assert!(error.contains("does not exist"), "{error}");
 }
+
+#[test]
+fn the_cluster_link_settings_have_environment_variables() {
+    let defaults = Settings::load(None, env(&[])).expect("defaults load");
+    assert_eq!(defaults.cluster.cookie, BUILT_IN_COOKIE);
+    assert!(!defaults.cluster.development);
+    let settings = Settings::load(
+        None,
+        env(&[
+            ("CLUSTER_DEVELOPMENT", "true"),
+            ("CLUSTER_COOKIE_FILE", "/run/secrets/cookie"),
+            ("CLUSTER_TLS_CA", "/tls/ca.pem"),
+            ("CLUSTER_TLS_CERT", "/tls/node.pem"),
+            ("CLUSTER_TLS_KEY", "/tls/node.key"),
+        ]),
+    )
+    .expect("loads");
+    assert!(settings.cluster.development);
+    assert_eq!(settings.cluster.cookie_file, "/run/secrets/cookie");
+    assert_eq!(settings.cluster.tls.ca, "/tls/ca.pem");
+    assert_eq!(settings.cluster.tls.cert, "/tls/node.pem");
+    assert_eq!(settings.cluster.tls.key, "/tls/node.key");
+}

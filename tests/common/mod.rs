@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of these helpers
 
+pub mod certs;
 pub mod scrape;
 pub mod test_pool;
 
@@ -50,6 +51,8 @@ pub struct Node {
     pub log: PathBuf,
     env: Vec<(String, String)>,
     config: Option<PathBuf>,
+    /// This node's TLS files, removed with it.
+    secrets: PathBuf,
 }
 
 impl Node {
@@ -89,6 +92,12 @@ impl Node {
             ),
             ("RUST_LOG".into(), "info".into()),
         ];
+        // Every test node speaks mutual TLS with a certificate of this test
+        // process's authority naming its role; a test overrides these to
+        // present another.
+        let secrets =
+            std::env::temp_dir().join(format!("braindrill-test-secrets-{}", uuid::Uuid::new_v4()));
+        env.extend(certs::Authority::shared().write_node(&secrets, role));
         for (key, value) in extra {
             env.retain(|(held, _)| held != key);
             env.push((key.to_string(), value.to_string()));
@@ -105,6 +114,7 @@ impl Node {
             log,
             env,
             config: None,
+            secrets,
         };
         node.spawn();
         node
@@ -238,6 +248,7 @@ impl Drop for Node {
             );
         }
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_dir_all(&self.secrets);
     }
 }
 

@@ -3,7 +3,9 @@
 //! `X-API-Key: <key>`; `/health`, `/ready`, `/metrics`, the OpenAPI
 //! document and the playground page (which asks for a key and sends it with
 //! its API calls) stay open so that probes, scrapers, tooling and browsers
-//! work without one.
+//! work without one. Every request is marked with [`SeesDetails`]: whether
+//! it may see internal details (keys are off, or it carries a valid key),
+//! which `/ready` asks before showing its nodes.
 
 use std::sync::Arc;
 
@@ -20,6 +22,11 @@ const OPEN_PATHS: &[&str] = &["/", "/health", "/ready", "/metrics", "/api/v1/ope
 #[derive(Clone)]
 pub struct ApiKeys(pub Arc<Vec<String>>);
 
+/// Whether a request may see internal details: true when keys are off or
+/// it carries a valid key.
+#[derive(Debug, Clone, Copy)]
+pub struct SeesDetails(pub bool);
+
 impl ApiKeys {
     fn admits(&self, presented: &str) -> bool {
         // Compare every key in constant time, so timing says nothing.
@@ -29,11 +36,11 @@ impl ApiKeys {
     }
 }
 
-pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if keys.0.is_empty() || OPEN_PATHS.contains(&path) || path.starts_with("/playground/") {
-        return next.run(request).await;
-    }
+pub async fn require_key(
+    State(keys): State<ApiKeys>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let headers = request.headers();
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -44,8 +51,13 @@ pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Ne
                 .get("x-api-key")
                 .and_then(|value| value.to_str().ok())
         });
+    let admitted = keys.0.is_empty() || presented.is_some_and(|key| keys.admits(key));
+    let path = request.uri().path();
+    if admitted || OPEN_PATHS.contains(&path) || path.starts_with("/playground/") {
+        request.extensions_mut().insert(SeesDetails(admitted));
+        return next.run(request).await;
+    }
     let message = match presented {
-        Some(key) if keys.admits(key) => return next.run(request).await,
         Some(_) => "the API key is wrong",
         None => {
             "an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"

@@ -1,17 +1,20 @@
 //! Probes: `GET /health` (the process answers) and `GET /ready` (at least
 //! one worker node answers a ping and can run code, with every node's
-//! report). Both stay open when API keys are on.
+//! report). Both stay open when API keys are on; `/ready` then shows its
+//! nodes (names, engine errors) only to a request with a key, and an
+//! orchestrator's probe gets the status code and `{"ready": ...}`.
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use futures_util::future::join_all;
 use ractor::rpc::CallResult;
 use serde_json::json;
 
+use super::api_keys::SeesDetails;
 use super::state::AppState;
 use crate::protocol::{PingRequest, RouterMessage, Wire};
 
@@ -20,7 +23,10 @@ pub async fn health() -> Response {
 }
 
 /// Ready when at least one worker node answers a ping and can run code.
-pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+pub async fn ready(
+    State(state): State<Arc<AppState>>,
+    sees: Option<Extension<SeesDetails>>,
+) -> Response {
     let routers = state.table.routers();
     let ping_timeout = state.ping_timeout;
     let pings = routers.iter().map(|router| async move {
@@ -55,6 +61,9 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    if !sees.is_some_and(|Extension(SeesDetails(sees))| sees) {
+        return (status, Json(json!({ "ready": ready }))).into_response();
+    }
     let reason = if routers.is_empty() {
         Some("no worker node available")
     } else if !ready {

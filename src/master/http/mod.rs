@@ -3,7 +3,8 @@
 //! (`health`) and the JSON API (`v1`). They share the application state
 //! ([`state`]: languages, limits, admission and dispatch to the load
 //! balancers), body reading (`body`) and the error answer (`error`).
-//! [`api_keys`] guards them all, and [`server`] serves the assembled app.
+//! [`api_keys`] guards them all (and, with keys on, `redact` keeps
+//! internal text out of 5xx answers), and [`server`] serves the assembled app.
 //! `metrics` serves `GET /metrics` and counts refused requests; `observe`
 //! is how every endpoint dispatches (a span and counts per execution);
 //! `playground` is the page at `/`.
@@ -20,6 +21,7 @@ mod metrics;
 mod observe;
 mod plain;
 mod playground;
+mod redact;
 pub mod server;
 pub mod state;
 mod v1;
@@ -38,7 +40,8 @@ use state::AppState;
 
 /// Every endpoint, behind the API keys.
 pub fn app(state: Arc<AppState>, keys: ApiKeys, codemirror_dir: &Path) -> Router {
-    Router::new()
+    let guarded = !keys.0.is_empty();
+    let router = Router::new()
         .route("/lang/{language}", post(plain::execute_plain))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
@@ -48,7 +51,14 @@ pub fn app(state: Arc<AppState>, keys: ApiKeys, codemirror_dir: &Path) -> Router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body limit is enforced by the handler, with its own message.
-        .layer(DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::disable());
+    // With keys on, a server error keeps its internal text for the log.
+    let router = if guarded {
+        router.layer(axum::middleware::from_fn(redact::redact_server_errors))
+    } else {
+        router
+    };
+    router
         .layer(axum::middleware::from_fn_with_state(keys, require_key))
         .layer(axum::middleware::from_fn(metrics::count_refusals))
         .with_state(state)
