@@ -59,7 +59,7 @@ fn record(language: &str, result: &DispatchResult, took: Duration) {
         Err(error) => {
             match what_failed(error) {
                 Failed::Refused(reason) => metrics::rejected(reason),
-                Failed::Invalid => {}
+                Failed::Invalid | Failed::Abandoned => {}
                 Failed::Engine => {
                     metrics::execution_finished(language, "internal_error", took, Duration::ZERO)
                 }
@@ -76,6 +76,8 @@ enum Failed {
     /// The worker node found the submission invalid: answered 400, which
     /// the HTTP layer's counter of invalid requests counts.
     Invalid,
+    /// Nobody waits for the answer any more.
+    Abandoned,
     /// The engine failed: an execution that ended in `internal_error`.
     Engine,
 }
@@ -87,10 +89,14 @@ fn what_failed(error: &DispatchError) -> Failed {
         | DispatchError::Failed(ExecutionFailure::EngineUnavailable(_)) => {
             Failed::Refused(Rejection::NoWorker)
         }
-        DispatchError::Overloaded | DispatchError::Failed(ExecutionFailure::Busy { .. }) => {
+        DispatchError::Overloaded { .. } | DispatchError::Failed(ExecutionFailure::Busy { .. }) => {
             Failed::Refused(Rejection::Busy)
         }
-        DispatchError::DeadlineExceeded => Failed::Refused(Rejection::Deadline),
+        DispatchError::Expired | DispatchError::DeadlineExceeded => {
+            Failed::Refused(Rejection::Deadline)
+        }
+        // The client went away: no answer is sent, so nothing is counted.
+        DispatchError::Abandoned => Failed::Abandoned,
         DispatchError::Failed(
             ExecutionFailure::InvalidSubmission(_) | ExecutionFailure::UnsupportedLanguage { .. },
         ) => Failed::Invalid,
