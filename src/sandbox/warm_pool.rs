@@ -330,7 +330,7 @@ impl WarmPool {
         if let Ok(mut shelves) = self.shelves.lock() {
             *shelves.resetting.entry(key.clone()).or_default() += 1;
         }
-        let resetting = Resetting {
+        let resetting = ResetPending {
             pool: self.clone(),
             key,
         };
@@ -619,12 +619,12 @@ impl Drop for RunningExecution<'_> {
 
 /// A container of `key` whose reset verdict is being read, until dropped:
 /// then requests waiting for it look at the shelf again.
-struct Resetting {
+struct ResetPending {
     pool: WarmPool,
     key: PoolKey,
 }
 
-impl Drop for Resetting {
+impl Drop for ResetPending {
     fn drop(&mut self) {
         if let Ok(mut shelves) = self.pool.shelves.lock()
             && let Some(resetting) = shelves.resetting.get_mut(&self.key)
