@@ -73,7 +73,9 @@ impl Actor for LoadBalancer {
         let LoadBalancerMessage::Dispatch(request, deadline, reply) = message;
         let table = table.clone();
         // Each execution waits in its own task, so one balancer carries many.
-        let span = tracing::info_span!("execution", execution_id = %request.execution_id);
+        // The execution's span came with the message (ractor carries the
+        // sender's); the task keeps it.
+        let span = tracing::Span::current();
         tokio::spawn(
             async move {
                 let _ = reply.send(send_to_node(&table, request, deadline).await);
