@@ -41,7 +41,7 @@ async fn metrics_count_real_executions_and_a_worker_that_leaves() {
     let client = client();
     let (seed, http, metrics_port) = (free_port(), free_port(), free_port());
     let master = Node::start("master", seed, seed, http, &[]);
-    let scraped = Node::start(
+    let mut scraped = Node::start(
         "worker",
         free_port(),
         seed,
@@ -151,6 +151,25 @@ async fn metrics_count_real_executions_and_a_worker_that_leaves() {
         },
     )
     .await;
+
+    // With no worker left, a request is refused as no_worker.
+    scraped.kill();
+    scrape_until(&client, &master.url("/metrics"), "no worker node", |text| {
+        count(text, "braindrill_worker_nodes", &[]) == 0.0
+    })
+    .await;
+    let answer = post_code(&client, &master, "python", "print(1)").await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    let text = scrape(&client, &master.url("/metrics")).await;
+    assert_eq!(
+        count(
+            &text,
+            "braindrill_requests_rejected_total",
+            &[("reason", "no_worker")]
+        ),
+        1.0,
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
