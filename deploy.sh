@@ -260,6 +260,13 @@ need_openapi_validator() {
     || apt_install python3-openapi-spec-validator
 }
 
+# The playground's browser test: headless Chromium, and the editor the
+# master serves from the system.
+need_browser() {
+  command -v chromium >/dev/null && [ -d /usr/share/javascript/codemirror ] && return 0
+  apt_install chromium libjs-codemirror
+}
+
 test_all() {
   need_cargo
   command -v curl >/dev/null || apt_install curl
@@ -273,9 +280,10 @@ test_all() {
   k8s_validate
   log "fast tier: unit tests and the in-process node (no Docker)"
   cargo test --release --locked --workspace --lib --bins
-  cargo test --release --locked --test in_process
+  cargo test --release --locked --test in_process --test observe_in_process
   # The end-to-end tier: the real Docker engine, real processes and clusters.
   need_openapi_validator
+  need_browser
   build_images
   build_app_image
   log "end-to-end tier: cargo test"

@@ -105,7 +105,9 @@ impl Actor for LoadBalancer {
         let LoadBalancerMessage::Dispatch(dispatch, reply) = message;
         let table = table.clone();
         // Each execution waits in its own task, so one balancer carries many.
-        let span = tracing::info_span!("execution", execution_id = %dispatch.request.execution_id);
+        // The execution's span came with the message (ractor carries the
+        // sender's); the task keeps it.
+        let span = tracing::Span::current();
         tokio::spawn(
             async move {
                 let _ = reply.send(send_to_node(&table, dispatch).await);

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
-use tracing::Instrument;
 
 use crate::sandbox::{Outcome, Sandbox, Submission};
 
@@ -47,8 +46,8 @@ impl Actor for Executor {
     ) -> Result<(), ActorProcessingErr> {
         let ExecutorMessage::Execute(submission, reply) = message;
         let started = Instant::now();
-        let span = tracing::info_span!("execution", execution_id = %submission.execution_id);
-        let outcome = sandbox.execute(submission).instrument(span).await;
+        // In the execution's span, which ractor carries with the message.
+        let outcome = sandbox.execute(submission).await;
         let _ = reply.send((outcome, started.elapsed()));
         Ok(())
     }

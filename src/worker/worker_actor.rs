@@ -8,7 +8,6 @@ use std::sync::Arc;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use ractor_cluster::RactorMessage;
-use tracing::Instrument;
 
 use super::executor::{Executor, ExecutorMessage};
 use super::file_handler::{FileHandler, FileHandlerMessage};
@@ -51,7 +50,8 @@ impl Actor for Worker {
         context: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let WorkerMessage::Run(request, reply) = message;
-        let span = tracing::info_span!("execution", execution_id = %request.execution_id);
+        // In the execution's span: ractor carries the router's span with
+        // the message.
         let answer = async {
             let answer = run(&myself, context, request).await;
             match &answer {
@@ -64,7 +64,6 @@ impl Actor for Worker {
             }
             answer
         }
-        .instrument(span)
         .await;
         let _ = reply.send(answer);
         Ok(())

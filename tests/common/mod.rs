@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses its own part of these helpers
 
 pub mod certs;
+pub mod devtools;
 pub mod scrape;
 pub mod test_pool;
 
