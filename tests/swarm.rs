@@ -60,7 +60,10 @@ impl Stack {
         let Ok(response) = client.get(self.url("/ready")).send().await else {
             return BTreeSet::new();
         };
-        let Ok(json) = response.json::<serde_json::Value>().await else {
+        let Ok(body) = response.text().await else {
+            return BTreeSet::new();
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) else {
             return BTreeSet::new();
         };
         json["nodes"]
