@@ -239,7 +239,7 @@ async fn a_worker_with_the_wrong_cookie_never_joins_and_says_why() {
         seed,
         free_port(),
         &[
-            ("CLUSTER_COOKIE", "not-the-cookie"),
+            ("CLUSTER_COOKIE", "not-the-cookie-of-this-cluster"),
             ("BRAINDRILL__CLUSTER__REDIAL_MAX_MS", "200"),
         ],
     );

@@ -551,6 +551,23 @@ async fn with_api_keys_a_request_without_the_right_one_is_401() {
     for path in ["/health", "/ready", "/api/v1/openapi.json"] {
         assert_eq!(get(keyed, path).await.status, 200, "{path}");
     }
+    // Without a key, /ready gives its status and nothing of its nodes;
+    // with one, every node's report.
+    assert_eq!(get(keyed, "/ready").await.json(), json!({"ready": true}));
+    let detailed = send(
+        common::client()
+            .get(format!("http://{keyed}/ready"))
+            .header("x-api-key", KEY),
+    )
+    .await;
+    assert_eq!(detailed.status, 200);
+    assert!(
+        detailed.json()["nodes"]
+            .as_array()
+            .is_some_and(|nodes| !nodes.is_empty()),
+        "{}",
+        detailed.body
+    );
 }
 
 /// Sends headers announcing 100 bytes and only the first few, then waits

@@ -12,7 +12,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -22,8 +22,8 @@ struct Stack {
     name: String,
     http_port: u16,
     image: String,
-    secrets: PathBuf,
-    state: PathBuf,
+    /// Holds the stack's secrets and deploy.sh's state; removed with it.
+    scratch: PathBuf,
 }
 
 impl Stack {
@@ -34,8 +34,8 @@ impl Stack {
             .env("BRAINDRILL_STACK", &self.name)
             .env("BRAINDRILL_HTTP_PORT", self.http_port.to_string())
             .env("BRAINDRILL_IMAGE", &self.image)
-            .env("BRAINDRILL_SECRETS", &self.secrets)
-            .env("BRAINDRILL_STATE", &self.state)
+            .env("BRAINDRILL_SECRETS", self.scratch.join("secrets"))
+            .env("BRAINDRILL_STATE", self.scratch.join("state"))
             .env("WORKERS_PER_NODE", "4")
             .output()
             .expect("deploy.sh runs")
@@ -60,7 +60,10 @@ impl Stack {
         let Ok(response) = client.get(self.url("/ready")).send().await else {
             return BTreeSet::new();
         };
-        let Ok(json) = response.json::<serde_json::Value>().await else {
+        let Ok(body) = response.text().await else {
+            return BTreeSet::new();
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) else {
             return BTreeSet::new();
         };
         json["nodes"]
@@ -140,8 +143,7 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         let _ = self.deploy(&["swarm", "down"]);
-        let _ = std::fs::remove_dir_all(&self.secrets);
-        let _ = std::fs::remove_dir_all(&self.state);
+        let _ = std::fs::remove_dir_all(&self.scratch);
     }
 }
 
@@ -171,8 +173,7 @@ async fn a_swarm_stack_serves_scales_heals_updates_and_goes() {
         name: format!("bdswarm{}", std::process::id()),
         http_port: free_port(),
         image,
-        secrets: scratch.join("secrets"),
-        state: scratch.join("state"),
+        scratch,
     };
     let client = client();
 
@@ -257,5 +258,5 @@ async fn a_swarm_stack_serves_scales_heals_updates_and_goes() {
         "the stack left objects behind"
     );
     assert_eq!(swarm_state(), swarm_before);
-    assert!(!Path::new(&stack.state).join("swarm-initialised").exists());
+    assert!(!stack.scratch.join("state/swarm-initialised").exists());
 }
