@@ -596,7 +596,11 @@ async fn wait_until_idle(client: &reqwest::Client, node: &Node) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let report: Option<serde_json::Value> = match client.get(node.url("/ready")).send().await {
-            Ok(response) => response.json().await.ok(),
+            Ok(response) => response
+                .text()
+                .await
+                .ok()
+                .and_then(|body| serde_json::from_str(&body).ok()),
             Err(_) => None,
         };
         let idle = report.is_some_and(|report| {

@@ -4,8 +4,10 @@
 //! recent throughput (executions answered over the last
 //! [`THROUGHPUT_WINDOW`]). A request that would find a slot at once is
 //! admitted; one that would wait is admitted if its expected wait (the
-//! requests ahead of it over the throughput) fits its start window, and
-//! refused otherwise, with how long until a retry may fit. Before any
+//! requests ahead of it over the throughput) fits half its start window
+//! (the other half absorbs the estimate's error: the runs ahead may be
+//! slower than the recent ones), and refused otherwise, with how long until
+//! a retry may fit. Before any
 //! throughput is known the queue smooths a burst; whatever then cannot
 //! start in time leaves the queue unstarted at its start deadline.
 //! Everything is bounded: at most `max_concurrent` run, at most
@@ -77,8 +79,8 @@ impl Admission {
 
     /// Takes a request arriving now into the queue, or refuses it with the
     /// seconds after which a retry may fit: when `cluster_slots` (0: not yet
-    /// known) and the throughput say it cannot start within `start_window`,
-    /// or the queue is full.
+    /// known) and the throughput say it cannot start within half of
+    /// `start_window`, or the queue is full.
     pub fn enter(&self, cluster_slots: usize, start_window: Duration) -> Result<Waiting<'_>, u64> {
         self.enter_at(Instant::now(), cluster_slots, start_window)
     }
@@ -103,8 +105,9 @@ impl Admission {
         let expected_wait = self
             .throughput(now)
             .map(|per_second| Duration::from_secs_f64((ahead + 1 - capacity) as f64 / per_second));
+        let admissible = start_window / 2;
         let retry_after_s = |wait: Duration| {
-            wait.saturating_sub(start_window)
+            wait.saturating_sub(admissible)
                 .as_secs_f64()
                 .ceil()
                 .clamp(1.0, MAX_RETRY_AFTER_S as f64) as u64
@@ -113,7 +116,7 @@ impl Admission {
             return Err(expected_wait.map_or(1, retry_after_s));
         }
         match expected_wait {
-            Some(wait) if wait > start_window => Err(retry_after_s(wait)),
+            Some(wait) if wait > admissible => Err(retry_after_s(wait)),
             _ => Ok(waiting),
         }
     }
@@ -182,7 +185,8 @@ mod tests {
         let admission = Admission::new(2, 100);
         let start = admission.started;
         let later = start + Duration::from_secs(1);
-        let short = Duration::from_millis(600);
+        // Half of it is what a wait may be: 600 ms.
+        let short = Duration::from_millis(1200);
         // Two answers over the first second: 2 per second.
         admission.answered_at(start);
         admission.answered_at(start);
@@ -193,14 +197,14 @@ mod tests {
         }
         // Position 2 on 2 slots at 2 per second: half a second's wait.
         let queued = admission.enter_at(later, 2, short).expect("fits");
-        // Position 3: a second's wait, past a start window of 600 ms.
+        // Position 3: a second's wait, past the 600 ms.
         assert_eq!(admission.enter_at(later, 2, short).err(), Some(1));
         drop(queued);
-        // Nine ahead: 4 s to wait, 3.4 s past the window.
+        // Nine ahead: 4 s to wait, 3.4 s past the 600 ms.
         let queued: Vec<_> = (0..7)
             .map(|_| {
                 admission
-                    .enter_at(later, 2, WINDOW)
+                    .enter_at(later, 2, 2 * WINDOW)
                     .expect("fits the large window")
             })
             .collect();

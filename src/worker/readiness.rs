@@ -24,23 +24,16 @@ pub struct Readiness {
 }
 
 impl Readiness {
-    /// Starts checking `sandbox` at once, then every [`CHECK_INTERVAL`].
-    pub fn start(sandbox: Arc<dyn Sandbox>) -> Readiness {
-        let (sender, latest) = watch::channel(Err("the Docker engine is being checked".into()));
+    /// Checks `sandbox` once (so that the node's first ping already knows),
+    /// then every [`CHECK_INTERVAL`] in the background.
+    pub async fn start(sandbox: Arc<dyn Sandbox>) -> Readiness {
+        let (sender, latest) = watch::channel(check(sandbox.as_ref()).await);
         let checker = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(CHECK_INTERVAL);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                let answer = match tokio::time::timeout(CHECK_TIMEOUT, sandbox.check_ready()).await
-                {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(error)) => Err(format!("{error:#}")),
-                    Err(_) => Err(format!(
-                        "the Docker engine did not answer within {} s",
-                        CHECK_TIMEOUT.as_secs()
-                    )),
-                };
+                let answer = check(sandbox.as_ref()).await;
                 sender.send_if_modified(|held| {
                     let changed = *held != answer;
                     *held = answer;
@@ -54,6 +47,18 @@ impl Readiness {
     /// Whether the node could run code at the latest check, and if not why.
     pub fn latest(&self) -> Result<(), String> {
         self.latest.borrow().clone()
+    }
+}
+
+/// One check of the engine, bounded by [`CHECK_TIMEOUT`].
+async fn check(sandbox: &dyn Sandbox) -> Result<(), String> {
+    match tokio::time::timeout(CHECK_TIMEOUT, sandbox.check_ready()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(format!("{error:#}")),
+        Err(_) => Err(format!(
+            "the Docker engine did not answer within {} s",
+            CHECK_TIMEOUT.as_secs()
+        )),
     }
 }
 

@@ -74,7 +74,7 @@ impl WorkerSlots {
         queue_capacity: usize,
     ) -> Result<WorkerSlots, SpawnErr> {
         let slots = WorkerSlots {
-            readiness: Readiness::start(context.sandbox.clone()),
+            readiness: Readiness::start(context.sandbox.clone()).await,
             context,
             router,
             permits: Semaphore::new(plan.slots),
