@@ -24,6 +24,8 @@ pub enum Command {
     StartCosts(StartCostArgs),
     /// Run the corpus of real programs through POST /api/v1/execute and as host processes.
     Programs(ProgramsArgs),
+    /// Run a program of a fixed CPU time at several concurrency levels: verdicts and reported CPU time.
+    CpuFairness(crate::cpu_fairness::CpuFairnessArgs),
 }
 
 #[derive(Args)]
