@@ -186,9 +186,13 @@ async fn a_non_zero_exit_is_a_runtime_error_with_its_code() {
 async fn an_infinite_loop_times_out_on_its_cpu_time() {
     let sandbox = sandbox();
     let python = language("python");
-    let cpu_limit = python.limits.cpu_time;
     let code = "print('looping', flush=True)\nwhile True:\n    pass\n";
-    let submission = submit(&python, code);
+    let mut submission = submit(&python, code);
+    // A wall clock 60 times the CPU time: the loop reaches its CPU time
+    // first even on a machine loaded by other tests.
+    let cpu_limit = Duration::from_millis(500);
+    submission.limits.cpu_time = cpu_limit;
+    submission.limits.timeout = Duration::from_secs(30);
     let id = submission.execution_id.clone();
     let outcome = execute(&sandbox, submission).await;
 
@@ -247,6 +251,7 @@ os.wait()
 "#;
     let mut submission = submit(&python, code);
     submission.limits.cpu_time = Duration::from_millis(1000);
+    submission.limits.timeout = Duration::from_secs(30);
     let id = submission.execution_id.clone();
     let outcome = execute(&sandbox, submission).await;
 

@@ -26,6 +26,8 @@ pub enum Command {
     Programs(ProgramsArgs),
     /// Goodput past capacity: closed loops of 8 clients, then 64, against POST /lang/{language}.
     Overload(OverloadArgs),
+    /// Run a program of a fixed CPU time at several concurrency levels: verdicts and reported CPU time.
+    CpuFairness(crate::cpu_fairness::CpuFairnessArgs),
 }
 
 #[derive(Args)]

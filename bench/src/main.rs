@@ -1,6 +1,6 @@
 //! `braindrill-bench`: the benchmark harness of braindrill.
 //!
-//! Three measurements, each one command:
+//! Four measurements, each one command:
 //!
 //! - `braindrill-bench http --url http://127.0.0.1:8080` ([`http_load`])
 //!   drives `POST /lang/{language}` of a running node with C concurrent
@@ -23,6 +23,10 @@
 //!   measures goodput past capacity: closed loops of 8 clients, then 64, in
 //!   one run; goodput ratio, 429 latency, 504 count, memory before and
 //!   after.
+//! - `braindrill-bench cpu-fairness --url http://127.0.0.1:8080`
+//!   ([`cpu_fairness`]) runs a program of a fixed CPU time at 1 and at 16
+//!   concurrent clients and reports the verdicts and the CPU time the
+//!   engine reports at each level.
 //! - `braindrill-bench start-costs` ([`start_costs`]) measures through the
 //!   Engine API what create + start + wait + remove of a container costs
 //!   bare, with each option of the hardened sandbox spec added alone, and
@@ -35,6 +39,7 @@
 mod cleanup;
 mod cli;
 mod corpus;
+mod cpu_fairness;
 mod docker_baseline;
 mod environment;
 mod http_load;
@@ -90,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let machine = environment::machine(&docker).await?;
                 programs::programs_bench(args, machine).await
             }
+            Command::CpuFairness(args) => cpu_fairness::cpu_fairness(args).await,
         }
     };
     // A margin over the run's own bound: only a hung engine reaches it.
