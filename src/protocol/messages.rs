@@ -26,6 +26,9 @@ use crate::sandbox::{Outcome, RequestedLimits, SourceFile};
 pub const ROUTER_GROUP: &str = "braindrill.routers";
 
 /// The messages a worker node's router answers.
+// One message per execution: its size does not matter, and ractor_cluster's
+// derive needs each argument to be the wire type itself (not a box).
+#[allow(clippy::large_enum_variant)]
 #[derive(RactorClusterMessage)]
 pub enum RouterMessage {
     /// Run one execution and answer with its outcome.
