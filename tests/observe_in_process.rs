@@ -30,6 +30,9 @@ fn settings(role: &str, extra: &[(&str, &str)]) -> Settings {
         ("CLUSTER_IP", "127.0.0.1"),
         ("CLUSTER_PORT", &cluster_port),
         ("CLUSTER_COOKIE", COOKIE),
+        // No peer crosses a network here: the link's TLS is tested with
+        // real processes (tests/cluster.rs, tests/cluster_link.rs).
+        ("CLUSTER_DEVELOPMENT", "true"),
         ("HTTP_HOST", "127.0.0.1"),
         ("HTTP_PORT", "0"),
     ]
