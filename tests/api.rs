@@ -310,8 +310,10 @@ async fn every_field_is_validated_with_a_message_naming_it() {
     )
     .await;
     for (field, value, maximum) in [
-        ("timeout_ms", 15001, "15000"),
-        ("compile_timeout_ms", 30001, "30000"),
+        ("cpu_time_ms", 10001, "10000"),
+        ("timeout_ms", 30001, "30000"),
+        ("compile_cpu_time_ms", 20001, "20000"),
+        ("compile_timeout_ms", 60001, "60000"),
         ("memory_mb", 1025, "1024"),
         ("output_bytes", 1048577, "1048576"),
     ] {
