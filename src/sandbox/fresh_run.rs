@@ -427,7 +427,7 @@ async fn runner_result(
 
 /// Whether the kernel's OOM killer stopped the container (its flag may
 /// come after the exit).
-async fn container_oom_killed(docker: &Docker, name: &str) -> bool {
+pub(super) async fn container_oom_killed(docker: &Docker, name: &str) -> bool {
     let flag = docker
         .inspect_container(name, None)
         .await

@@ -87,6 +87,33 @@ pub(super) async fn run(
             };
             (outcome, reusable)
         }
+        // The runner ended without a result: the kernel's OOM killer may
+        // have stopped it with the program (PID 1 shares the sandbox's
+        // memory cgroup). That is the program's memory limit, not a fault.
+        Err(error) if super::fresh_run::container_oom_killed(docker, &name).await => {
+            tracing::info!(execution_id = %id, container = %name, error = format!("{error:#}"), "the sandbox was OOM-killed; retiring it");
+            let run = StepOutcome {
+                status: Status::MemoryLimit,
+                exit_code: Some(137),
+                signal: Some(9),
+                stdout: String::new(),
+                stderr: String::new(),
+                stdout_truncated: false,
+                stderr_truncated: false,
+                wall_time_ms: 0,
+                timeout_kind: None,
+                cpu_time_ms: None,
+                memory_peak_bytes: None,
+            };
+            let outcome = Outcome {
+                execution_id: id,
+                status: Status::MemoryLimit,
+                compile: None,
+                run: Some(run),
+                error: None,
+            };
+            (outcome, None)
+        }
         Err(error) => {
             tracing::warn!(execution_id = %id, container = %name, error = format!("{error:#}"), "pooled execution failed in the engine; retiring its sandbox");
             (Outcome::internal_error(&id, format!("{error:#}")), None)
