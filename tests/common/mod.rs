@@ -19,6 +19,32 @@ pub const COOKIE: &str = "braindrill-test-cookie";
 /// The default time limit of test nodes, in ms (see [`Node::start`]).
 pub const TEST_TIMEOUT_MS: u64 = 10_000;
 
+/// Settings of a node started in the test's own process: loopback, a free
+/// cluster port, an HTTP port chosen by the OS, development mode (no peer
+/// crosses a network here: the link's TLS is tested with real processes in
+/// tests/cluster.rs and tests/cluster_link.rs), and `extra` on top; later
+/// pairs override earlier ones, as in a process environment.
+pub fn in_process_settings(
+    role: &str,
+    extra: &[(&str, &str)],
+) -> braindrill::configuration::Settings {
+    let cluster_port = free_port().to_string();
+    let vars: Vec<(String, String)> = [
+        ("CLUSTER_ROLE", role),
+        ("CLUSTER_IP", "127.0.0.1"),
+        ("CLUSTER_PORT", &cluster_port),
+        ("CLUSTER_COOKIE", COOKIE),
+        ("CLUSTER_DEVELOPMENT", "true"),
+        ("HTTP_HOST", "127.0.0.1"),
+        ("HTTP_PORT", "0"),
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .map(|(key, value)| (key.to_string(), value.to_string()))
+    .collect();
+    braindrill::configuration::Settings::load(None, vars).expect("the test settings load")
+}
+
 /// A port that was free a moment ago. Taken below the kernel's ephemeral
 /// range (32768 and up by default), so that no outgoing connection of
 /// another test can grab it between now and the node's bind; each test
