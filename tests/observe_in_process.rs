@@ -16,8 +16,8 @@ use std::time::Duration;
 use braindrill::startup::{self, RunningNode};
 use serde_json::json;
 
-use common::scrape::{count, sample};
 use common::in_process_settings;
+use common::scrape::{count, sample};
 use fake_sandbox::{BLOCK, FakeSandbox};
 
 const KEY: &str = "observe-test-key-0001";

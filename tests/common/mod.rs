@@ -80,6 +80,9 @@ pub struct Node {
     config: Option<PathBuf>,
     /// This node's TLS files, removed with it.
     secrets: PathBuf,
+    /// Killed (SIGKILL) and not started again: its sandboxes are left, as a
+    /// crash leaves them, and are swept when the node is dropped.
+    crashed: bool,
 }
 
 impl Node {
@@ -142,6 +145,7 @@ impl Node {
             env,
             config: None,
             secrets,
+            crashed: false,
         };
         node.spawn();
         node
@@ -203,6 +207,7 @@ impl Node {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+            self.crashed = true;
         }
     }
 
@@ -227,6 +232,8 @@ impl Node {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+        // The new run sweeps its crashed run's sandboxes itself.
+        self.crashed = false;
     }
 
     pub fn log_text(&self) -> String {
@@ -266,6 +273,9 @@ impl Drop for Node {
             let _ = child.kill();
             let _ = child.wait();
         }
+        if self.crashed {
+            sweep_crashed_node(&self.name());
+        }
         if std::thread::panicking() {
             eprintln!(
                 "--- log of {} {} ---\n{}",
@@ -276,6 +286,33 @@ impl Drop for Node {
         }
         let _ = std::fs::remove_file(&self.log);
         let _ = std::fs::remove_dir_all(&self.secrets);
+    }
+}
+
+/// Removes the sandboxes a killed node left on the engine, as its next run
+/// or a surviving node's orphan sweep would in a cluster that goes on; a
+/// test's cluster ends instead. Only a crashed node's: a graceful stop that
+/// leaves anything is a leak the suite's final check must see.
+fn sweep_crashed_node(name: &str) {
+    let label = format!("label=braindrill.node={name}");
+    for (list, remove) in [
+        (vec!["ps", "-aq"], vec!["rm", "-fv"]),
+        (vec!["volume", "ls", "-q"], vec!["volume", "rm", "-f"]),
+    ] {
+        let Ok(listed) = Command::new("docker")
+            .args(&list)
+            .args(["--filter", &label])
+            .output()
+        else {
+            return;
+        };
+        let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if !ids.is_empty() {
+            let _ = Command::new("docker").args(&remove).args(&ids).output();
+        }
     }
 }
 
