@@ -28,6 +28,8 @@ pub enum Command {
     Overload(OverloadArgs),
     /// Run a program of a fixed CPU time at several concurrency levels: verdicts and reported CPU time.
     CpuFairness(crate::cpu_fairness::CpuFairnessArgs),
+    /// One submission of N tests against N separate executions, in the same run.
+    Judge(crate::judge::JudgeArgs),
 }
 
 #[derive(Args)]

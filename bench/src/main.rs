@@ -27,6 +27,10 @@
 //!   ([`cpu_fairness`]) runs a program of a fixed CPU time at 1 and at 16
 //!   concurrent clients and reports the verdicts and the CPU time the
 //!   engine reports at each level.
+//! - `braindrill-bench judge --url http://127.0.0.1:8080` ([`judge`]) times
+//!   one submission of 20 tests (`POST /api/v1/submissions?wait=true`)
+//!   against the same tests as 20 separate `POST /api/v1/execute` calls,
+//!   sequential and all at once, in the same run.
 //! - `braindrill-bench start-costs` ([`start_costs`]) measures through the
 //!   Engine API what create + start + wait + remove of a container costs
 //!   bare, with each option of the hardened sandbox spec added alone, and
@@ -43,6 +47,7 @@ mod cpu_fairness;
 mod docker_baseline;
 mod environment;
 mod http_load;
+mod judge;
 mod memory;
 mod overload;
 mod plot;
@@ -96,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 programs::programs_bench(args, machine).await
             }
             Command::CpuFairness(args) => cpu_fairness::cpu_fairness(args).await,
+            Command::Judge(args) => judge::judge_bench(args).await,
         }
     };
     // A margin over the run's own bound: only a hung engine reaches it.

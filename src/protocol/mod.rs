@@ -13,5 +13,5 @@ pub mod messages;
 pub use codec::{PROTOCOL_VERSION, Wire, WireFault};
 pub use messages::{
     CancelRequest, Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply,
-    PingRequest, ROUTER_GROUP, RouterMessage,
+    PingRequest, ROUTER_GROUP, RouterMessage, TestPlan,
 };
