@@ -6,7 +6,8 @@
 //! with its edge cases; 100 tests compiled once; polling, `?wait=true`,
 //! pages and deletion; the request's errors; a webhook received on
 //! 127.0.0.1, signed, and retried after a 500; a master killed with SIGKILL
-//! and started again, finishing what it held queued and running; retention.
+//! and started again, finishing what it held queued and running; retention;
+//! with API keys on, a key sees only its own submissions.
 //!
 //! `JUDGE_TEST_IMAGE` (optional) names a runtime image to run the
 //! languages in, for an image built from a changed runner before
@@ -768,4 +769,79 @@ async fn finished_submissions_are_deleted_after_their_retention() {
         "it finished before it was deleted"
     );
     assert!(log.contains("deleted submissions past their retention"));
+}
+
+#[tokio::test]
+async fn with_api_keys_a_key_sees_only_its_own_submissions() {
+    const MINE: &str = "judge-test-key-number-one";
+    const THEIRS: &str = "judge-test-key-number-two";
+    let scratch = Scratch::new();
+    let config = scratch.config("");
+    let keys = format!("{MINE},{THEIRS}");
+    let mut env = image_env();
+    env.push(("JUDGE_DATABASE".into(), scratch.database()));
+    env.push(("API_KEYS".into(), keys));
+    let node = Node::start_with_config(
+        "standalone",
+        free_port(),
+        1,
+        free_port(),
+        &config,
+        &env_refs(&env),
+    );
+    // /ready shows its nodes to a key only.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ready = client()
+            .get(node.url("/ready"))
+            .bearer_auth(MINE)
+            .send()
+            .await
+            .map(|response| response.status().as_u16())
+            .ok();
+        if ready == Some(200) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node never got ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let with = |key: &str, request: reqwest::RequestBuilder| request.bearer_auth(key);
+    let body = python(json!([{"stdin": "echo 1", "expected_output": "1"}]));
+    let (status, done) = send(with(
+        MINE,
+        client()
+            .post(node.url("/api/v1/submissions?wait=true"))
+            .header("content-type", "application/json")
+            .body(body.to_string()),
+    ))
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let id = done["id"].as_str().expect("an id");
+    let path = format!("/api/v1/submissions/{id}");
+
+    let (status, _) = send(with(MINE, client().get(node.url(&path)))).await;
+    assert_eq!(status, 200, "its own");
+    let (status, _) = send(with(THEIRS, client().get(node.url(&path)))).await;
+    assert_eq!(status, 404, "another key's");
+    let (status, _) = send(client().get(node.url(&path))).await;
+    assert_eq!(status, 401, "no key");
+    let (_, page) = send(with(THEIRS, client().get(node.url("/api/v1/submissions")))).await;
+    assert_eq!(page["submissions"], json!([]), "another key's page");
+    let (_, page) = send(with(MINE, client().get(node.url("/api/v1/submissions")))).await;
+    assert_eq!(page["submissions"][0]["id"], id, "its own page");
+    let (status, _) = send(with(THEIRS, client().delete(node.url(&path)))).await;
+    assert_eq!(status, 404, "another key cannot delete it");
+    let (status, _) = send(with(MINE, client().delete(node.url(&path)))).await;
+    assert_eq!(status, 204);
+    // The store holds the key's fingerprint, never the key.
+    let stored = std::fs::read(scratch.0.join("judge.sqlite")).unwrap_or_default();
+    let wal = std::fs::read(scratch.0.join("judge.sqlite-wal")).unwrap_or_default();
+    for bytes in [stored, wal] {
+        assert!(
+            !bytes
+                .windows(MINE.len())
+                .any(|window| window == MINE.as_bytes()),
+            "the key itself is not stored"
+        );
+    }
 }

@@ -3,7 +3,8 @@
 //! default) through `POST /api/v1/submissions?wait=true` (one compile, the
 //! tests in one sandbox) against the same N tests as N separate
 //! `POST /api/v1/execute` calls (a compile each), sequentially and all at
-//! once; per language the latency of each (p50, min, max) and the ratios.
+//! once (a 429 retried after its `Retry-After`, as a client would); per
+//! language the latency of each (p50, min, max) and the ratios.
 //! Every answer is checked (the submission `accepted`, each execution's
 //! stdout the expected one).
 
@@ -19,6 +20,9 @@ use serde_json::{Value, json};
 use crate::http_load::{check_url, wait_ready};
 use crate::report::write_file;
 use crate::stats::median;
+
+/// 429s one execution may get before the run fails.
+const MAX_BUSY_RETRIES: usize = 30;
 
 #[derive(Args)]
 pub struct JudgeArgs {
@@ -177,7 +181,9 @@ async fn submission(
     Ok(took)
 }
 
-/// One test as its own execution, its output checked.
+/// One test as its own execution, its output checked; a 429 is retried
+/// after its `Retry-After`, as a client does (the engine admits what can
+/// start before its deadline: one program per slot).
 async fn execute(
     client: &reqwest::Client,
     base: &str,
@@ -186,18 +192,31 @@ async fn execute(
     n: u64,
 ) -> anyhow::Result<()> {
     let body = json!({"language": language, "code": code, "stdin": format!("{n}\n")}).to_string();
-    let response = client
-        .post(format!("{base}/api/v1/execute"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .context("POST /api/v1/execute")?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    let answer: Value = serde_json::from_str(&text).unwrap_or_default();
-    if status != 200 || answer["stdout"].as_str().map(str::trim) != Some(&(2 * n).to_string()) {
-        bail!("an execution went wrong: HTTP {status} {text}");
+    for _ in 0..MAX_BUSY_RETRIES {
+        let response = client
+            .post(format!("{base}/api/v1/execute"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .context("POST /api/v1/execute")?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok())
+            .unwrap_or(1);
+        let text = response.text().await?;
+        if status == 429 {
+            tokio::time::sleep(Duration::from_secs(retry_after)).await;
+            continue;
+        }
+        let answer: Value = serde_json::from_str(&text).unwrap_or_default();
+        if status != 200 || answer["stdout"].as_str().map(str::trim) != Some(&(2 * n).to_string()) {
+            bail!("an execution went wrong: HTTP {status} {text}");
+        }
+        return Ok(());
     }
-    Ok(())
+    bail!("an execution was refused as busy {MAX_BUSY_RETRIES} times")
 }
