@@ -23,6 +23,8 @@ use crate::sandbox::{check_file_layout, check_file_name};
 pub const MAX_FILES: usize = 32;
 /// Arguments of one submission, at most, and the length of each.
 pub const MAX_ARGS: usize = 64;
+/// Test cases of one judged submission, at most.
+pub const MAX_TESTS: usize = 100;
 pub const MAX_ARG_BYTES: usize = 4096;
 
 /// What a submission may be on this node.
@@ -126,6 +128,30 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// Checks one test case of a judged submission (`tests[index]`): its
+    /// stdin's size and its arguments, by the rules of an execution's.
+    pub fn check_test(
+        &self,
+        index: usize,
+        stdin: &str,
+        args: &[String],
+    ) -> Result<(), SubmissionError> {
+        if stdin.len() > self.max_bytes {
+            return Err(SubmissionError::TooLarge(format!(
+                "tests[{index}].stdin is larger than the limit of {} bytes",
+                self.max_bytes
+            )));
+        }
+        check_args(args).map_err(|error| match error {
+            SubmissionError::Invalid(message) => {
+                SubmissionError::Invalid(format!("tests[{index}].{message}"))
+            }
+            other => other,
+        })
+    }
+}
+
 /// The first file is the entry point, saved under the language's file name
 /// whatever it is given as; the others under their own.
 fn check_files(language: &Language, files: &[SourceFile]) -> Result<(), SubmissionError> {
@@ -206,6 +232,7 @@ mod tests {
             limits: RequestedLimits::default(),
             start_within_ms: None,
             answer_within_ms: None,
+            judging: None,
         }
     }
 

@@ -30,6 +30,8 @@ pub enum Command {
     CpuFairness(crate::cpu_fairness::CpuFairnessArgs),
     /// One workload (python hello or the real programs) against two running setups, passes alternating.
     Compare(crate::compare::CompareArgs),
+    /// One submission of N tests against N separate executions, in the same run.
+    Judge(crate::judge::JudgeArgs),
 }
 
 #[derive(Args)]

@@ -32,6 +32,10 @@
 //!   two running setups in one run, their passes alternating: one worker
 //!   node against two, or recycling against single use; runs/s of each and
 //!   the ratio.
+//! - `braindrill-bench judge --url http://127.0.0.1:8080` ([`judge`]) times
+//!   one submission of 20 tests (`POST /api/v1/submissions?wait=true`)
+//!   against the same tests as 20 separate `POST /api/v1/execute` calls,
+//!   sequential and all at once, in the same run.
 //! - `braindrill-bench start-costs` ([`start_costs`]) measures through the
 //!   Engine API what create + start + wait + remove of a container costs
 //!   bare, with each option of the hardened sandbox spec added alone, and
@@ -49,6 +53,7 @@ mod cpu_fairness;
 mod docker_baseline;
 mod environment;
 mod http_load;
+mod judge;
 mod memory;
 mod overload;
 mod plot;
@@ -103,6 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::CpuFairness(args) => cpu_fairness::cpu_fairness(args).await,
             Command::Compare(args) => compare::compare(args).await,
+            Command::Judge(args) => judge::judge_bench(args).await,
         }
     };
     // A margin over the run's own bound: only a hung engine reaches it.

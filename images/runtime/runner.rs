@@ -24,6 +24,10 @@
 //! The engine keeps its own timer and output cap; this runner's limits make
 //! the common case exact and cheap, they are not the last line of defence.
 //!
+//! A judged submission's request (`BDR5`, judging.rs) compiles once and
+//! runs every test case of the submission in this sandbox, one after
+//! another, with a reset of processes and scratch between them.
+//!
 //! `--once`: PID 1 of a fresh container (one step of a fresh run, its code
 //! on the container's volume): it reads one request without files, runs its
 //! steps as above with the same frames, and exits, without sealing the code
@@ -40,7 +44,8 @@
 //!
 //! The wire (all integers big-endian) is mirrored by the engine in
 //! src/sandbox/runner_protocol.rs:
-//! - request: `BDR4`, file count u32 and each file (u32 length + name, u32
+//! - request: `BDR4` (or `BDR5` followed by the first test step's index
+//!   u32 and flags u8, see judging.rs), file count u32 and each file (u32 length + name, u32
 //!   length + content), step count u32 and each step: timeout_ms u64 (wall
 //!   clock), cpu_limit_ms u64 (0: none), output_cap u64, argc u32 and each
 //!   argument (u32 length + bytes), stdin (u32 length + bytes). The engine may send the next request once it has
@@ -67,6 +72,8 @@
 
 #[path = "runner/figures.rs"]
 mod figures;
+#[path = "runner/judging.rs"]
+mod judging;
 #[path = "runner/reset.rs"]
 mod reset;
 #[path = "runner/step.rs"]
@@ -116,7 +123,13 @@ fn main() {
             Err(error) => return fault(&mut out, &format!("bad request: {error}")),
         };
         let mut crew = Crew::new();
-        if let Err(error) = serve(&mut out, request, &mut crew) {
+        let served = match request.judging {
+            Some((first_test, stop_on_failure)) => {
+                judging::serve(&mut out, request, first_test, stop_on_failure, &mut crew)
+            }
+            None => serve(&mut out, request, &mut crew),
+        };
+        if let Err(error) = served {
             return fault(&mut out, &error);
         }
         match reset::reset(crew, &baseline) {
@@ -141,6 +154,9 @@ fn once(out: &mut io::Stdout) {
     };
     if !request.files.is_empty() {
         return fault(out, "a fresh sandbox's code is on its volume, not in the request");
+    }
+    if request.judging.is_some() {
+        return fault(out, "a fresh sandbox runs one step, not a judged submission");
     }
     let mut crew = Crew::new();
     for step in request.steps {

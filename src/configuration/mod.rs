@@ -19,9 +19,11 @@ use crate::sandbox::{
     CpuSet, Limits, PoolSettings, PoolSizing, RequestedLimits, ReuseMode, ReusePolicy, sweeper,
 };
 
+pub use judge::JudgeSettings;
 pub use languages::LanguageSettings;
 pub use worker_slots::SlotPlan;
 
+mod judge;
 mod languages;
 mod worker_slots;
 
@@ -53,6 +55,8 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("WORKERS_PER_NODE", "worker.workers_per_node"),
     ("LOAD_BALANCERS", "master.load_balancers"),
     ("DOCKER_SOCKET", "sandbox.docker_socket"),
+    ("JUDGE_DATABASE", "judge.database"),
+    ("JUDGE_CALLBACK_SECRET", "judge.callback_secret"),
 ];
 
 /// What this process runs.
@@ -95,6 +99,9 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub sandbox: SandboxSettings,
     pub languages: BTreeMap<String, LanguageSettings>,
+    /// The judge's store and webhooks.
+    #[serde(default)]
+    pub judge: JudgeSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +280,7 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.judge.validate()?;
         if self.cluster.cookie.trim().is_empty() && self.cluster.cookie_file.trim().is_empty() {
             bail!("invalid configuration: cluster.cookie must not be empty");
         }

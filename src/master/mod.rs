@@ -9,5 +9,6 @@
 pub mod admission;
 pub mod heartbeat;
 pub mod http;
+pub mod judge;
 pub mod load_balancer;
 pub mod node_table;

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 /// Version of the messages in [`super::messages`]. Bump it on any change a
 /// node of the previous version could not decode. 2: the requested limits
 /// gained the CPU-time limits (`cpu_time_ms`, `compile_cpu_time_ms`), which
-/// a node of version 1 refuses as unknown fields.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// a node of version 1 refuses as unknown fields. 3: an execution may carry
+/// a judged submission's tests (`judging`) and its answer their runs
+/// (`tests`), which a node of version 2 would silently ignore.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Why a message received from another node cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -101,6 +103,7 @@ mod tests {
             },
             start_within_ms: Some(500),
             answer_within_ms: Some(3500),
+            judging: None,
         }
     }
 

@@ -19,7 +19,7 @@ use ractor_cluster::RactorClusterMessage;
 use serde::{Deserialize, Serialize};
 
 use super::Wire;
-use crate::sandbox::{Outcome, RequestedLimits, SourceFile};
+use crate::sandbox::{Outcome, RequestedLimits, SourceFile, StepOutcome, TestInput};
 
 /// The process group every worker node's router joins; load balancers find
 /// routers through it (the original's receptionist `ServiceKey`).
@@ -71,6 +71,19 @@ pub struct ExecutionRequest {
     /// past them the node cancels it (nobody waits for it any more).
     #[serde(default)]
     pub answer_within_ms: Option<u64>,
+    /// A judged submission's test cases (version 3): the program is
+    /// compiled once and run once per test in one sandbox; `stdin` and
+    /// `args` above are then unused.
+    #[serde(default)]
+    pub judging: Option<TestPlan>,
+}
+
+/// The test cases of a judged submission, as a worker node runs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestPlan {
+    pub tests: Vec<TestInput>,
+    /// Stop after the first test whose run did not succeed.
+    pub stop_on_failure: bool,
 }
 
 /// The answer to [`ExecutionRequest`].
@@ -87,6 +100,10 @@ pub struct Executed {
     /// end-to-end time.
     #[serde(default)]
     pub sandbox_us: u64,
+    /// For a judged submission, the run of each test, in order, up to the
+    /// last that ran (the compile step is in `outcome`).
+    #[serde(default)]
+    pub tests: Option<Vec<StepOutcome>>,
 }
 
 /// Why a worker node did not run an execution.

@@ -14,6 +14,6 @@ pub mod ping;
 pub use codec::{PROTOCOL_VERSION, Wire, WireFault};
 pub use messages::{
     CancelRequest, Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply,
-    PingRequest, ROUTER_GROUP, RouterMessage,
+    PingRequest, ROUTER_GROUP, RouterMessage, TestPlan,
 };
 pub use ping::ping;

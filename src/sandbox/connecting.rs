@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
 
-use super::{Outcome, Sandbox, Submission, engine};
+use super::{Outcome, Sandbox, Submission, TestInput, TestsOutcome, engine};
 
 /// Builds the sandbox to serve with, on the engine that just appeared.
 pub type OnConnect = Box<dyn Fn(Docker) -> BoxFuture<'static, Arc<dyn Sandbox>> + Send + Sync>;
@@ -57,6 +57,31 @@ impl Sandbox for ConnectingSandbox {
                 Err(error) => {
                     Outcome::internal_error(&submission.execution_id, format!("{error:#}"))
                 }
+            }
+        }
+        .boxed()
+    }
+
+    fn execute_tests(
+        &self,
+        submission: Submission,
+        tests: Vec<TestInput>,
+        stop_on_failure: bool,
+    ) -> BoxFuture<'_, TestsOutcome> {
+        async move {
+            match self.sandbox().await {
+                Ok(sandbox) => {
+                    sandbox
+                        .execute_tests(submission, tests, stop_on_failure)
+                        .await
+                }
+                Err(error) => TestsOutcome {
+                    outcome: Outcome::internal_error(
+                        &submission.execution_id,
+                        format!("{error:#}"),
+                    ),
+                    tests: Vec::new(),
+                },
             }
         }
         .boxed()

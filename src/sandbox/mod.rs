@@ -26,7 +26,8 @@
 //! and remove everything they created on every path; what a crash leaves
 //! behind, [`sweeper`] finds by label. The runner's wire format is
 //! [`runner_protocol`]; the submission's rules are [`archive`], [`limits`]
-//! and [`language`].
+//! and [`language`]. A judged submission's tests run through
+//! [`Sandbox::execute_tests`] ([`judging`]).
 
 mod archive;
 mod connecting;
@@ -34,6 +35,7 @@ pub mod container_spec;
 mod cpuset;
 pub mod engine;
 mod fresh_run;
+mod judging;
 mod language;
 mod limits;
 mod outcome;
@@ -54,6 +56,7 @@ pub use archive::{check_layout as check_file_layout, check_name as check_file_na
 pub use connecting::ConnectingSandbox;
 pub use cpuset::CpuSet;
 pub use fresh_run::{DockerSandbox, fresh_run_message};
+pub use judging::{TestInput, TestsOutcome};
 pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};
 pub use outcome::{Outcome, Status, StepOutcome, TimeoutKind, signal_of};
@@ -89,6 +92,23 @@ pub struct Submission {
 pub trait Sandbox: Send + Sync + 'static {
     /// Runs one submission to its outcome.
     fn execute(&self, submission: Submission) -> BoxFuture<'_, Outcome>;
+
+    /// Runs a judged submission's tests: compiled once where the sandbox
+    /// can, each test with the full limits, in order (see [`judging`]). By
+    /// default each test is an execution of its own.
+    fn execute_tests(
+        &self,
+        submission: Submission,
+        tests: Vec<TestInput>,
+        stop_on_failure: bool,
+    ) -> BoxFuture<'_, TestsOutcome> {
+        Box::pin(judging::one_by_one(
+            self,
+            submission,
+            tests,
+            stop_on_failure,
+        ))
+    }
 
     /// Whether this sandbox can run code right now (its engine answers).
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>>;

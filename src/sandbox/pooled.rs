@@ -22,10 +22,12 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::task::JoinHandle;
 
-use super::runner_container::{self, RemoveOnDrop};
+use super::runner_container::{self, RemoveOnDrop, RunnerContainer};
 use super::warm_pool::{Loan, PoolKey, PoolSettings, WarmPool};
 use super::warm_run::{self, Resetting};
-use super::{DockerSandbox, Language, Outcome, Sandbox, Submission, engine};
+use super::{
+    DockerSandbox, Language, Outcome, Sandbox, Submission, TestInput, TestsOutcome, engine,
+};
 
 /// A [`Sandbox`] that serves from warm containers when it can.
 #[derive(Clone)]
@@ -93,15 +95,63 @@ impl PooledSandbox {
     async fn run(&self, submission: Submission) -> Outcome {
         let key = PoolKey::of(&submission.language, &submission.limits);
         let _running = self.pool.count_running(&key);
-        let (container, removal, loan) = match self.pool.take(&key).await {
+        let Some((container, removal, loan)) = self.container_for(&key, &submission).await else {
+            return self.cold.execute(submission).await;
+        };
+        let reuse = self.pool.reuse();
+        let (outcome, resetting) =
+            warm_run::run(&self.docker, container, &submission, reuse.recycles()).await;
+        self.after(key, resetting, removal, loan, &outcome.execution_id);
+        outcome
+    }
+
+    /// A judged submission's tests, all in one runner container (one
+    /// compile); the fresh run's one execution per test where no runner
+    /// container starts.
+    async fn run_tests(
+        &self,
+        submission: Submission,
+        tests: Vec<TestInput>,
+        stop_on_failure: bool,
+    ) -> TestsOutcome {
+        let key = PoolKey::of(&submission.language, &submission.limits);
+        let _running = self.pool.count_running(&key);
+        let Some((container, removal, loan)) = self.container_for(&key, &submission).await else {
+            return self
+                .cold
+                .execute_tests(submission, tests, stop_on_failure)
+                .await;
+        };
+        let reuse = self.pool.reuse();
+        let (outcome, resetting) = warm_run::run_tests(
+            &self.docker,
+            container,
+            &submission,
+            &tests,
+            stop_on_failure,
+            reuse.recycles(),
+        )
+        .await;
+        self.after(key, resetting, removal, loan, &outcome.outcome.execution_id);
+        outcome
+    }
+
+    /// A runner container for `submission`: a warm one of its key, else one
+    /// started for it alone; `None` when the fresh run must serve it.
+    async fn container_for(
+        &self,
+        key: &PoolKey,
+        submission: &Submission,
+    ) -> Option<(RunnerContainer, RemoveOnDrop, Loan)> {
+        match self.pool.take(key).await {
             Some((warm, loan)) => {
                 self.served_warm.fetch_add(1, Ordering::Relaxed);
                 let removal = RemoveOnDrop::new(&self.docker, &warm.name, false);
-                (warm, removal, loan)
+                Some((warm, removal, loan))
             }
             // A key whose runner containers fail to start (e.g. an image
             // without the runner) takes the volume path without a try.
-            None if self.pool.is_paused(&key) => return self.cold.execute(submission).await,
+            None if self.pool.is_paused(key) => None,
             // No warm one: start a runner container for this request alone
             // (no volume, no upload; the same measured, exact results), or
             // if even that fails, take the volume path.
@@ -125,7 +175,7 @@ impl PooledSandbox {
                     Ok(fresh) => {
                         crate::metrics::sandbox_started(crate::metrics::SandboxStart::OnDemand);
                         removal.late = false;
-                        (fresh, removal, self.pool.lend(&key))
+                        Some((fresh, removal, self.pool.lend(key)))
                     }
                     Err(error) => {
                         crate::metrics::sandbox_start_failed();
@@ -133,20 +183,30 @@ impl PooledSandbox {
                             error = format!("{error:#}"),
                             "no runner container; taking the volume path"
                         );
-                        self.pool.pause(key);
+                        self.pool.pause(key.clone());
                         drop(removal);
-                        return self.cold.execute(submission).await;
+                        None
                     }
                 }
             }
-        };
-        let reuse = self.pool.reuse();
-        let (outcome, resetting) =
-            warm_run::run(&self.docker, container, &submission, reuse.recycles()).await;
+        }
+    }
+
+    /// After an execution: a container resetting goes to be settled (back
+    /// on its shelf or removed) in a task the pool tracks; any other is
+    /// removed now.
+    fn after(
+        &self,
+        key: PoolKey,
+        resetting: Option<Resetting>,
+        removal: RemoveOnDrop,
+        loan: Loan,
+        execution_id: &str,
+    ) {
         match resetting {
             Some(resetting) => {
                 let pool = self.pool.clone();
-                let execution_id = outcome.execution_id.clone();
+                let execution_id = execution_id.to_string();
                 self.pool.settle(
                     key.clone(),
                     settle(pool, key, resetting, removal, loan, execution_id).boxed(),
@@ -157,7 +217,6 @@ impl PooledSandbox {
                 crate::metrics::sandbox_retired();
             }
         }
-        outcome
     }
 }
 
@@ -209,6 +268,15 @@ async fn settle(
 impl Sandbox for PooledSandbox {
     fn execute(&self, submission: Submission) -> BoxFuture<'_, Outcome> {
         self.run(submission).boxed()
+    }
+
+    fn execute_tests(
+        &self,
+        submission: Submission,
+        tests: Vec<TestInput>,
+        stop_on_failure: bool,
+    ) -> BoxFuture<'_, TestsOutcome> {
+        self.run_tests(submission, tests, stop_on_failure).boxed()
     }
 
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {

@@ -14,6 +14,11 @@ use std::time::Duration;
 use super::{SourceFile, TimeoutKind};
 
 const MAGIC: &[u8; 4] = b"BDR4";
+/// A judged submission's request: `BDR4`'s, with the index of the first
+/// test step and flags after the magic (see images/runtime/runner/judging.rs).
+const JUDGING_MAGIC: &[u8; 4] = b"BDR5";
+/// Judging flag: stop after the first test step that did not succeed.
+const STOP_ON_FAILURE: u8 = 1;
 /// Marks an unknown figure in a result.
 const UNKNOWN: u64 = u64::MAX;
 /// Length of a result frame's body.
@@ -51,6 +56,27 @@ impl RunRequest<'_> {
     pub fn encode(&self) -> anyhow::Result<Vec<u8>> {
         let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(MAGIC);
+        self.encode_body(bytes)
+    }
+
+    /// The request of a judged submission: the steps before `first_test`
+    /// (a compile) run while they succeed, as in `BDR4`; the steps from it
+    /// on are its tests, each run after the runner's reset of processes
+    /// and scratch, whatever the one before came to (unless
+    /// `stop_on_failure`).
+    pub fn encode_tests(
+        &self,
+        first_test: usize,
+        stop_on_failure: bool,
+    ) -> anyhow::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(256);
+        bytes.extend_from_slice(JUDGING_MAGIC);
+        put_len(&mut bytes, first_test)?;
+        bytes.push(if stop_on_failure { STOP_ON_FAILURE } else { 0 });
+        self.encode_body(bytes)
+    }
+
+    fn encode_body(&self, mut bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
         put_len(&mut bytes, self.files.len())?;
         for file in self.files {
             put_bytes(&mut bytes, file.name.as_bytes())?;

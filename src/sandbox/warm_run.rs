@@ -36,7 +36,7 @@ use super::engine::{self, AttachedOutput};
 use super::output::{Channel, Collector, Flow};
 use super::runner_container::RunnerContainer;
 use super::runner_protocol::{Ending, Frame, FrameDecoder, RunRequest, RunResult, RunStep};
-use super::{Outcome, Status, StepOutcome, Submission};
+use super::{Outcome, Status, StepOutcome, Submission, TestInput, TestsOutcome};
 
 /// The engine's timer fires this long after the runner's should have.
 const RUNNER_GRACE: Duration = Duration::from_secs(1);
@@ -92,19 +92,7 @@ pub(super) async fn run(
         // memory cgroup). That is the program's memory limit, not a fault.
         Err(error) if super::fresh_run::container_oom_killed(docker, &name).await => {
             tracing::info!(execution_id = %id, container = %name, error = format!("{error:#}"), "the sandbox was OOM-killed; retiring it");
-            let run = StepOutcome {
-                status: Status::MemoryLimit,
-                exit_code: Some(137),
-                signal: Some(9),
-                stdout: String::new(),
-                stderr: String::new(),
-                stdout_truncated: false,
-                stderr_truncated: false,
-                wall_time_ms: 0,
-                timeout_kind: None,
-                cpu_time_ms: None,
-                memory_peak_bytes: None,
-            };
+            let run = memory_limit_step();
             let outcome = Outcome {
                 execution_id: id,
                 status: Status::MemoryLimit,
@@ -173,25 +161,12 @@ async fn run_steps(
     submission: &Submission,
     recycle: bool,
 ) -> anyhow::Result<(Vec<StepOutcome>, After)> {
-    let RunnerContainer {
-        name,
-        born,
-        runs,
-        mut output,
-        mut input,
-    } = container;
     let limits = &submission.limits;
     let mut run_argv = submission.language.run.clone();
     run_argv.extend(submission.args.iter().cloned());
     let mut steps = Vec::with_capacity(2);
     if let Some(compile) = &submission.language.compile {
-        steps.push(RunStep {
-            timeout: limits.compile_timeout,
-            cpu_limit: limits.compile_cpu_time,
-            output_cap: limits.output_bytes,
-            argv: compile,
-            stdin: b"",
-        });
+        steps.push(compile_step(submission, compile));
     }
     steps.push(RunStep {
         timeout: limits.timeout,
@@ -205,10 +180,81 @@ async fn run_steps(
         steps: &steps,
     }
     .encode()?;
+    let mut outcomes = Vec::with_capacity(steps.len());
+    let after = drive(
+        docker,
+        container,
+        &steps,
+        &request,
+        Sequence::WhileSucceeding,
+        recycle,
+        &mut outcomes,
+    )
+    .await?;
+    Ok((outcomes, after))
+}
+
+fn compile_step<'a>(submission: &Submission, argv: &'a [String]) -> RunStep<'a> {
+    let limits = &submission.limits;
+    RunStep {
+        timeout: limits.compile_timeout,
+        cpu_limit: limits.compile_cpu_time,
+        output_cap: limits.output_bytes,
+        argv,
+        stdin: b"",
+    }
+}
+
+/// Which steps of a request the runner goes on after.
+#[derive(Clone, Copy)]
+enum Sequence {
+    /// `BDR4`: each step while the ones before it succeeded.
+    WhileSucceeding,
+    /// `BDR5`: the steps before `first_test` (a compile) while they
+    /// succeed; each test whatever the one before came to, unless
+    /// `stop_on_failure`.
+    Tests {
+        first_test: usize,
+        stop_on_failure: bool,
+    },
+}
+
+impl Sequence {
+    fn goes_on(self, index: usize, succeeded: bool) -> bool {
+        match self {
+            Sequence::WhileSucceeding => succeeded,
+            Sequence::Tests {
+                first_test,
+                stop_on_failure,
+            } => succeeded || (index >= first_test && !stop_on_failure),
+        }
+    }
+}
+
+/// Sends `request` (of `steps`) to the runner and reads each step's
+/// outcome into `outcomes` as the runner goes on by `sequence` (so that a
+/// caller keeps what ran should the runner fail later); then what becomes
+/// of the container.
+async fn drive(
+    docker: &Docker,
+    container: RunnerContainer,
+    steps: &[RunStep<'_>],
+    request: &[u8],
+    sequence: Sequence,
+    recycle: bool,
+    outcomes: &mut Vec<StepOutcome>,
+) -> anyhow::Result<After> {
+    let RunnerContainer {
+        name,
+        born,
+        runs,
+        mut output,
+        mut input,
+    } = container;
     // The runner reads the whole request before it starts a program,
     // so this write cannot stall on a program that does not read.
     input
-        .write_all(&request)
+        .write_all(request)
         .await
         .context("cannot send the execution to a warm sandbox")?;
     input
@@ -217,11 +263,10 @@ async fn run_steps(
         .context("cannot send the execution to a warm sandbox")?;
 
     let mut wire = RunnerWire::default();
-    let mut outcomes = Vec::with_capacity(steps.len());
     let mut engine_killed = false;
     let mut oom_killed = false;
-    for step in &steps {
-        let mut collector = Collector::new(limits.output_bytes);
+    for (index, step) in steps.iter().enumerate() {
+        let mut collector = Collector::new(step.output_cap);
         let started = Instant::now();
         let ended = tokio::time::timeout(
             step.timeout + RUNNER_GRACE,
@@ -245,7 +290,7 @@ async fn run_steps(
         };
         let succeeded = outcome.status == Status::Ok;
         outcomes.push(outcome);
-        if !succeeded {
+        if engine_killed || !sequence.goes_on(index, succeeded) {
             break;
         }
     }
@@ -258,19 +303,16 @@ async fn run_steps(
         // in the sandbox: the policy retires it rather than trust it.
         After::Retire("an OOM kill in the sandbox".into())
     } else {
-        return Ok((
-            outcomes,
-            After::Resetting(Resetting {
-                container: RunnerContainer {
-                    name,
-                    born,
-                    runs,
-                    output,
-                    input,
-                },
-                wire,
-            }),
-        ));
+        return Ok(After::Resetting(Resetting {
+            container: RunnerContainer {
+                name,
+                born,
+                runs,
+                output,
+                input,
+            },
+            wire,
+        }));
     };
     // Drop the attach before killing: a held, unread attach stream makes
     // a kill wait for the client timeout.
@@ -279,7 +321,154 @@ async fn run_steps(
     if engine_killed {
         engine::kill(docker, &name).await;
     }
-    Ok((outcomes, after))
+    Ok(after)
+}
+
+/// Runs a judged submission's tests in `container` with one request: the
+/// compile step once, then every test with the full limits, the runner
+/// resetting processes and scratch between them; and, as [`run`], the
+/// container resetting when it may serve again.
+pub(super) async fn run_tests(
+    docker: &Docker,
+    container: RunnerContainer,
+    submission: &Submission,
+    tests: &[TestInput],
+    stop_on_failure: bool,
+    recycle: bool,
+) -> (TestsOutcome, Option<Resetting>) {
+    let id = submission.execution_id.clone();
+    let name = container.name.clone();
+    let limits = &submission.limits;
+    let argvs: Vec<Vec<String>> = tests
+        .iter()
+        .map(|test| {
+            let mut argv = submission.language.run.clone();
+            argv.extend(test.args.iter().cloned());
+            argv
+        })
+        .collect();
+    let mut steps = Vec::with_capacity(tests.len() + 1);
+    if let Some(compile) = &submission.language.compile {
+        steps.push(compile_step(submission, compile));
+    }
+    let first_test = steps.len();
+    for (test, argv) in tests.iter().zip(&argvs) {
+        steps.push(RunStep {
+            timeout: limits.timeout,
+            cpu_limit: limits.cpu_time,
+            output_cap: limits.output_bytes,
+            argv,
+            stdin: test.stdin.as_bytes(),
+        });
+    }
+    let sequence = Sequence::Tests {
+        first_test,
+        stop_on_failure,
+    };
+    let mut outcomes = Vec::with_capacity(steps.len());
+    let driven = match (RunRequest {
+        files: &submission.files,
+        steps: &steps,
+    })
+    .encode_tests(first_test, stop_on_failure)
+    {
+        Ok(request) => {
+            drive(
+                docker,
+                container,
+                &steps,
+                &request,
+                sequence,
+                recycle,
+                &mut outcomes,
+            )
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    let compile = if first_test == 1 && !outcomes.is_empty() {
+        Some(outcomes.remove(0))
+    } else {
+        None
+    };
+    let compiled = compile
+        .as_ref()
+        .is_none_or(|compile| compile.status == Status::Ok);
+    let ran = |status, compile, error| Outcome {
+        execution_id: id.clone(),
+        status,
+        compile,
+        run: None,
+        error,
+    };
+    match driven {
+        Ok(after) => {
+            let status = if compiled {
+                Status::Ok
+            } else {
+                Status::CompileError
+            };
+            let reusable = match after {
+                After::Resetting(resetting) => Some(resetting),
+                After::Retire(reason) => {
+                    if recycle {
+                        tracing::info!(execution_id = %id, container = %name, reason, "retiring a warm sandbox");
+                    }
+                    None
+                }
+            };
+            let outcome = TestsOutcome {
+                outcome: ran(status, compile, None),
+                tests: outcomes,
+            };
+            (outcome, reusable)
+        }
+        // As in `run`: the runner ended without a result because the OOM
+        // killer stopped it with the program; the step under way ran out
+        // of memory.
+        Err(error) if super::fresh_run::container_oom_killed(docker, &name).await => {
+            tracing::info!(execution_id = %id, container = %name, error = format!("{error:#}"), "the sandbox was OOM-killed; retiring it");
+            let memory = memory_limit_step();
+            let outcome = if first_test == 1 && compile.is_none() {
+                TestsOutcome {
+                    outcome: ran(Status::CompileError, Some(memory), None),
+                    tests: outcomes,
+                }
+            } else {
+                outcomes.push(memory);
+                TestsOutcome {
+                    outcome: ran(Status::Ok, compile, None),
+                    tests: outcomes,
+                }
+            };
+            (outcome, None)
+        }
+        Err(error) => {
+            tracing::warn!(execution_id = %id, container = %name, error = format!("{error:#}"), "judged execution failed in the engine; retiring its sandbox");
+            let outcome = TestsOutcome {
+                outcome: Outcome::internal_error(&id, format!("{error:#}")),
+                tests: outcomes,
+            };
+            (outcome, None)
+        }
+    }
+}
+
+/// A step the kernel's OOM killer ended together with the runner.
+fn memory_limit_step() -> StepOutcome {
+    StepOutcome {
+        status: Status::MemoryLimit,
+        exit_code: Some(137),
+        signal: Some(9),
+        stdout: String::new(),
+        stderr: String::new(),
+        stdout_truncated: false,
+        stderr_truncated: false,
+        wall_time_ms: 0,
+        timeout_kind: None,
+        cpu_time_ms: None,
+        memory_peak_bytes: None,
+    }
 }
 
 /// The engine's end of a runner's frames, kept across the steps: a chunk

@@ -17,6 +17,9 @@ use crate::master::heartbeat::Heartbeat;
 use crate::master::http::api_keys::ApiKeys;
 use crate::master::http::state::AppState;
 use crate::master::http::{self, server};
+use crate::master::judge::Judge;
+use crate::master::judge::sqlite::SqliteStore;
+use crate::master::judge::webhook::CallbackPolicy;
 use crate::master::load_balancer::{LoadBalancer, LoadBalancerMessage};
 use crate::master::node_table::NodeTable;
 use crate::sandbox::Language;
@@ -53,6 +56,15 @@ pub(super) async fn start(
         table.clone(),
         balancers.clone(),
     ));
+    let judge = match start_judge(settings, &state).await {
+        Ok(judge) => judge,
+        Err(error) => {
+            for balancer in balancers {
+                balancer.stop(None);
+            }
+            return Err(error);
+        }
+    };
     let heartbeat = Heartbeat {
         table,
         interval: Duration::from_millis(settings.cluster.heartbeat_interval_ms),
@@ -74,10 +86,36 @@ pub(super) async fn start(
     let serving = tokio::spawn(async move {
         server::serve(listener, app, limits, stop).await;
         // Every request has been answered: nothing waits on these any more.
+        // What the judge has unfinished stays in its store for the next start.
+        judge.stop().await;
         heartbeat.abort();
         for balancer in balancers {
             balancer.stop(None);
         }
     });
     Ok((bound, serving))
+}
+
+/// Opens the judge's store, runs again what it holds unfinished, and hands
+/// the judge to the HTTP layer.
+async fn start_judge(settings: &Settings, state: &Arc<AppState>) -> anyhow::Result<Arc<Judge>> {
+    let path = std::path::PathBuf::from(&settings.judge.database);
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        .await
+        .context("opening the judge's database stopped")??;
+    let callbacks = CallbackPolicy::from_settings(settings).await;
+    let judge = Judge::new(
+        Arc::new(store),
+        Arc::downgrade(state),
+        settings.judge.clone(),
+        callbacks,
+    );
+    judge
+        .start()
+        .await
+        .context("cannot read the judge's unfinished submissions")?;
+    // Set once, here, right after the state was made.
+    let _ = state.judge.set(judge.clone());
+    tracing::info!(database = %settings.judge.database, "judge ready");
+    Ok(judge)
 }

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorMessage;
 
-use crate::sandbox::{Outcome, Sandbox, Submission};
+use crate::protocol::TestPlan;
+use crate::sandbox::{Outcome, Sandbox, Submission, TestsOutcome};
 
 pub struct Executor;
 
@@ -23,6 +24,9 @@ pub struct Executor;
 pub enum ExecutorMessage {
     /// Answers with the outcome and the time the sandbox took.
     Execute(Submission, RpcReplyPort<(Outcome, Duration)>),
+    /// A judged submission's tests: answers with what came of them and the
+    /// time the sandbox took.
+    ExecuteTests(Submission, TestPlan, RpcReplyPort<(TestsOutcome, Duration)>),
 }
 
 impl Actor for Executor {
@@ -44,11 +48,20 @@ impl Actor for Executor {
         message: Self::Msg,
         sandbox: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let ExecutorMessage::Execute(submission, reply) = message;
         let started = Instant::now();
         // In the execution's span, which ractor carries with the message.
-        let outcome = sandbox.execute(submission).await;
-        let _ = reply.send((outcome, started.elapsed()));
+        match message {
+            ExecutorMessage::Execute(submission, reply) => {
+                let outcome = sandbox.execute(submission).await;
+                let _ = reply.send((outcome, started.elapsed()));
+            }
+            ExecutorMessage::ExecuteTests(submission, plan, reply) => {
+                let outcome = sandbox
+                    .execute_tests(submission, plan.tests, plan.stop_on_failure)
+                    .await;
+                let _ = reply.send((outcome, started.elapsed()));
+            }
+        }
         Ok(())
     }
 }

@@ -344,6 +344,7 @@ mod tests {
             limits: Default::default(),
             start_within_ms: None,
             answer_within_ms: None,
+            judging: None,
         }
     }
 

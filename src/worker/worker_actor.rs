@@ -11,7 +11,7 @@ use ractor_cluster::RactorMessage;
 
 use super::executor::{Executor, ExecutorMessage};
 use super::file_handler::{FileHandler, FileHandlerMessage};
-use crate::protocol::{Executed, ExecutionFailure, ExecutionReply, ExecutionRequest};
+use crate::protocol::{Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, TestPlan};
 use crate::sandbox::Sandbox;
 use crate::submission::Rules;
 
@@ -89,6 +89,11 @@ async fn run(
     request: ExecutionRequest,
 ) -> ExecutionReply {
     let execution_id = request.execution_id.clone();
+    let mut request = request;
+    let judging = request.judging.take();
+    if let Some(plan) = &judging {
+        check_tests(&context.rules, plan)?;
+    }
     let (file_handler, _) =
         Actor::spawn_linked(None, FileHandler, context.rules.clone(), myself.get_cell())
             .await
@@ -110,18 +115,48 @@ async fn run(
         Actor::spawn_linked(None, Executor, context.sandbox.clone(), myself.get_cell())
             .await
             .map_err(|error| ExecutionFailure::WorkerCrashed(error.to_string()))?;
-    let executed = executor
-        .call(|port| ExecutorMessage::Execute(submission, port), None)
-        .await;
+    let node = context.node.clone();
+    let executed = match judging {
+        None => executor
+            .call(|port| ExecutorMessage::Execute(submission, port), None)
+            .await
+            .map(|result| result.map(|(outcome, took)| (outcome, None, took))),
+        Some(plan) => executor
+            .call(
+                |port| ExecutorMessage::ExecuteTests(submission, plan, port),
+                None,
+            )
+            .await
+            .map(|result| result.map(|(judged, took)| (judged.outcome, Some(judged.tests), took))),
+    };
     executor.stop(None);
     match executed {
-        Ok(CallResult::Success((outcome, sandbox_time))) => Ok(Executed {
+        Ok(CallResult::Success((outcome, tests, sandbox_time))) => Ok(Executed {
             outcome,
-            node: context.node.clone(),
+            node,
             sandbox_us: u64::try_from(sandbox_time.as_micros()).unwrap_or(u64::MAX),
+            tests,
         }),
         _ => Err(ExecutionFailure::WorkerCrashed(format!(
             "the executor of execution {execution_id} stopped without an answer"
         ))),
     }
+}
+
+/// A judged submission's tests, by the node's rules (1 to
+/// [`MAX_TESTS`](crate::submission::MAX_TESTS), each test's stdin and
+/// arguments as an execution's).
+fn check_tests(rules: &Rules, plan: &TestPlan) -> Result<(), ExecutionFailure> {
+    if plan.tests.is_empty() || plan.tests.len() > crate::submission::MAX_TESTS {
+        return Err(ExecutionFailure::InvalidSubmission(format!(
+            "tests must hold 1 to {} tests",
+            crate::submission::MAX_TESTS
+        )));
+    }
+    for (index, test) in plan.tests.iter().enumerate() {
+        rules
+            .check_test(index, &test.stdin, &test.args)
+            .map_err(|error| ExecutionFailure::InvalidSubmission(error.to_string()))?;
+    }
+    Ok(())
 }

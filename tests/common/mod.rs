@@ -128,6 +128,12 @@ impl Node {
         let secrets =
             std::env::temp_dir().join(format!("braindrill-test-secrets-{}", uuid::Uuid::new_v4()));
         env.extend(certs::Authority::shared().write_node(&secrets, role));
+        // The judge's database: the node's own, kept across a restart of
+        // the node, removed with it.
+        env.push((
+            "JUDGE_DATABASE".into(),
+            secrets.join("judge.sqlite").display().to_string(),
+        ));
         for (key, value) in extra {
             env.retain(|(held, _)| held != key);
             env.push((key.to_string(), value.to_string()));

@@ -104,7 +104,7 @@ pub fn reset(crew: Crew, baseline: &Baseline) -> Result<(), String> {
 
 /// Kills every process but this one until none is left to reap. Whether
 /// that happened before the deadline.
-fn kill_and_reap(deadline: Instant) -> bool {
+pub fn kill_and_reap(deadline: Instant) -> bool {
     while Instant::now() < deadline {
         // Again each round: a process may have been forking.
         sys::kill_all();

@@ -7,6 +7,10 @@ use std::io::{self, Read, Write};
 use std::time::Duration;
 
 const MAGIC: &[u8; 4] = b"BDR4";
+/// A judged submission's request (judging.rs): `BDR4`'s with the first
+/// test's index and flags after the magic.
+const JUDGING_MAGIC: &[u8; 4] = b"BDR5";
+const STOP_ON_FAILURE: u8 = 1;
 /// Bounds on a request, so a corrupt one fails fast instead of allocating.
 const MAX_ITEMS: u32 = 10_000;
 const MAX_ITEM_BYTES: u32 = 64 * 1024 * 1024;
@@ -14,6 +18,9 @@ const MAX_ITEM_BYTES: u32 = 64 * 1024 * 1024;
 pub struct Request {
     pub files: Vec<(String, Vec<u8>)>,
     pub steps: Vec<Step>,
+    /// For `BDR5`: the index of the first test step, and whether to stop
+    /// after the first test that did not succeed.
+    pub judging: Option<(usize, bool)>,
 }
 
 /// One program to run to its end: a compile step or the run.
@@ -46,12 +53,19 @@ pub fn frame(out: &mut io::Stdout, tag: u8, body: &[u8]) -> io::Result<()> {
 pub fn read_request(input: &mut impl Read) -> io::Result<Request> {
     let mut magic = [0u8; 4];
     input.read_exact(&mut magic)?;
-    if &magic != MAGIC {
+    let judging = if &magic == MAGIC {
+        None
+    } else if &magic == JUDGING_MAGIC {
+        let first_test = read_u32(input)? as usize;
+        let mut flags = [0u8; 1];
+        input.read_exact(&mut flags)?;
+        Some((first_test, flags[0] & STOP_ON_FAILURE != 0))
+    } else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "not a BDR4 request",
+            "not a BDR4 or BDR5 request",
         ));
-    }
+    };
     let count = read_count(input)?;
     let mut files = Vec::new();
     for _ in 0..count {
@@ -78,7 +92,11 @@ pub fn read_request(input: &mut impl Read) -> io::Result<Request> {
             stdin,
         });
     }
-    Ok(Request { files, steps })
+    Ok(Request {
+        files,
+        steps,
+        judging,
+    })
 }
 
 fn read_u64(input: &mut impl Read) -> io::Result<u64> {

@@ -22,6 +22,12 @@ const OPEN_PATHS: &[&str] = &["/", "/health", "/ready", "/metrics", "/api/v1/ope
 #[derive(Clone)]
 pub struct ApiKeys(pub Arc<Vec<String>>);
 
+/// Who a request is, for what it owns (the judge's submissions): the
+/// fingerprint of its valid key (a SHA-256 prefix, never the key itself),
+/// or `None` when keys are off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyOwner(pub Option<String>);
+
 /// Whether a request may see internal details: true when keys are off or
 /// it carries a valid key.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +60,11 @@ pub async fn require_key(
     let admitted = keys.0.is_empty() || presented.is_some_and(|key| keys.admits(key));
     let path = request.uri().path();
     if admitted || OPEN_PATHS.contains(&path) || path.starts_with("/playground/") {
+        let owner = match presented {
+            Some(key) if admitted && !keys.0.is_empty() => Some(fingerprint(key)),
+            _ => None,
+        };
+        request.extensions_mut().insert(KeyOwner(owner));
         request.extensions_mut().insert(SeesDetails(admitted));
         return next.run(request).await;
     }
@@ -73,4 +84,10 @@ pub async fn require_key(
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
+}
+
+/// A key's fingerprint: the first 16 bytes of its SHA-256, in hex.
+fn fingerprint(key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(key.as_bytes())[..16])
 }

@@ -18,7 +18,7 @@ mod body;
 mod error;
 mod health;
 mod metrics;
-mod observe;
+pub(crate) mod observe;
 mod plain;
 mod playground;
 mod redact;

@@ -57,6 +57,7 @@ pub async fn execute_plain(
         limits: Default::default(),
         start_within_ms: None,
         answer_within_ms: None,
+        judging: None,
     };
     let execution_id = request.execution_id.clone();
     let dispatched = observe::dispatch(&state, request, deadline_after).await;

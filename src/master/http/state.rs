@@ -12,8 +12,8 @@
 //! execution wherever it is.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ractor::ActorRef;
@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::configuration::Settings;
 use crate::master::admission::Admission;
+use crate::master::judge::Judge;
 use crate::master::load_balancer::{
     BALANCER_GRACE, Dispatch, DispatchError, DispatchResult, LoadBalancerMessage,
 };
@@ -47,6 +48,9 @@ pub struct AppState {
     balancers: Vec<ActorRef<LoadBalancerMessage>>,
     next_balancer: AtomicUsize,
     admission: Admission,
+    /// The judge (submissions with tests), set once the master has opened
+    /// its store.
+    pub judge: OnceLock<Arc<Judge>>,
 }
 
 impl AppState {
@@ -69,6 +73,7 @@ impl AppState {
             balancers,
             next_balancer: AtomicUsize::new(0),
             admission: Admission::new(http.max_concurrent, http.max_queued),
+            judge: OnceLock::new(),
         }
     }
 

@@ -76,6 +76,7 @@ pub fn check(
         limits: request.limits.unwrap_or_default(),
         start_within_ms: None,
         answer_within_ms: None,
+        judging: None,
     };
     let checked = state.rules.check(&request).map_err(refusal)?;
     let deadline = state.deadline_for(checked.language, &checked.limits);

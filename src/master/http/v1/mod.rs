@@ -7,13 +7,18 @@
 //!
 //! Request errors are 4xx and engine faults 5xx, always as
 //! `{"error": {"code": ..., "message": ...}}`.
+//!
+//! The judge's endpoints ([`submissions`], checked by [`judge_check`]) keep
+//! submissions with test cases and answer them asynchronously.
 
 mod batch;
 mod check;
 mod execute;
+mod judge_check;
 mod languages;
 mod openapi;
 mod run;
+mod submissions;
 mod types;
 
 use std::sync::Arc;
@@ -33,6 +38,14 @@ pub fn endpoints() -> Router<Arc<AppState>> {
         .route("/api/v1/batch", post(batch::batch))
         .route("/api/v1/languages", get(languages::languages))
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
+        .route(
+            "/api/v1/submissions",
+            post(submissions::submit).get(submissions::list),
+        )
+        .route(
+            "/api/v1/submissions/{id}",
+            get(submissions::get_one).delete(submissions::delete),
+        )
 }
 
 /// The JSON answer for an unknown path under `/api/`.
@@ -40,7 +53,7 @@ pub fn not_found() -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "not found: the API has POST /api/v1/execute, POST /api/v1/batch, GET /api/v1/languages and GET /api/v1/openapi.json",
+        "not found: the API has POST /api/v1/execute, POST /api/v1/batch, /api/v1/submissions, GET /api/v1/languages and GET /api/v1/openapi.json",
     )
     .into_response()
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{batch, execute, languages};
+use super::{batch, execute, languages, submissions};
 
 /// The OpenAPI document of this API.
 #[derive(OpenApi)]
@@ -15,7 +15,16 @@ use super::{batch, execute, languages};
         title = "braindrill",
         description = "A distributed remote code execution engine."
     ),
-    paths(execute::execute, batch::batch, languages::languages, openapi_json)
+    paths(
+        execute::execute,
+        batch::batch,
+        languages::languages,
+        submissions::submit,
+        submissions::get_one,
+        submissions::list,
+        submissions::delete,
+        openapi_json
+    )
 )]
 pub struct ApiDoc;
 
