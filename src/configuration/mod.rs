@@ -20,9 +20,11 @@ use crate::sandbox::{
 };
 
 pub use languages::LanguageSettings;
+pub use live::LiveSettings;
 pub use worker_slots::SlotPlan;
 
 mod languages;
+mod live;
 mod worker_slots;
 
 const DEFAULT_SETTINGS: &str = include_str!("../../config/default.toml");
@@ -95,6 +97,9 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub sandbox: SandboxSettings,
     pub languages: BTreeMap<String, LanguageSettings>,
+    /// Live (interactive) executions; every key has a default.
+    #[serde(default)]
+    pub live: LiveSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -269,6 +274,9 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.live
+            .check()
+            .map_err(|error| error.context("invalid configuration"))?;
         if self.cluster.cookie.trim().is_empty() && self.cluster.cookie_file.trim().is_empty() {
             bail!("invalid configuration: cluster.cookie must not be empty");
         }

@@ -8,6 +8,7 @@
 //! logs.
 
 pub mod codec;
+pub mod live;
 pub mod messages;
 
 pub use codec::{PROTOCOL_VERSION, Wire, WireFault};

@@ -457,6 +457,10 @@ impl Sandbox for DockerSandbox {
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         engine::ping(&self.docker).boxed()
     }
+
+    fn live(&self, submission: Submission, io: super::LiveIo) -> BoxFuture<'_, Outcome> {
+        super::live_run::run(&self.docker, &self.node, submission, io).boxed()
+    }
 }
 
 /// One container's worth of work.

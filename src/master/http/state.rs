@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::configuration::Settings;
 use crate::master::admission::Admission;
+use crate::master::live::LiveGate;
 use crate::master::load_balancer::{
     BALANCER_GRACE, Dispatch, DispatchError, DispatchResult, LoadBalancerMessage,
 };
@@ -47,6 +48,8 @@ pub struct AppState {
     balancers: Vec<ActorRef<LoadBalancerMessage>>,
     next_balancer: AtomicUsize,
     admission: Admission,
+    /// Live executions: their caps and limits.
+    pub live: Arc<LiveGate>,
 }
 
 impl AppState {
@@ -69,6 +72,7 @@ impl AppState {
             balancers,
             next_balancer: AtomicUsize::new(0),
             admission: Admission::new(http.max_concurrent, http.max_queued),
+            live: LiveGate::new(settings.live.clone()),
         }
     }
 

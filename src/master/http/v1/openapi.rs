@@ -6,7 +6,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{batch, execute, languages};
+use super::{batch, connect, execute, languages};
 
 /// The OpenAPI document of this API.
 #[derive(OpenApi)]
@@ -15,7 +15,13 @@ use super::{batch, execute, languages};
         title = "braindrill",
         description = "A distributed remote code execution engine."
     ),
-    paths(execute::execute, batch::batch, languages::languages, openapi_json)
+    paths(
+        execute::execute,
+        connect::connect,
+        batch::batch,
+        languages::languages,
+        openapi_json
+    )
 )]
 pub struct ApiDoc;
 
