@@ -67,6 +67,10 @@
 //!   resident set, or more where the container's peak rose during the
 //!   step); oom_kills the memory cgroup's OOM kills during the step.
 //!
+//! `--live`: PID 1 of a live sandbox (runner/live.rs): one request whose
+//! last step reads the engine's input frames (`I` stdin bytes, `E` end of
+//! stdin, `S` a signal) while it runs, then exit.
+//!
 //! Only std: these files are compiled with Debian's rustc (1.63) inside the
 //! image.
 
@@ -74,6 +78,8 @@
 mod figures;
 #[path = "runner/judging.rs"]
 mod judging;
+#[path = "runner/live.rs"]
+mod live;
 #[path = "runner/reset.rs"]
 mod reset;
 #[path = "runner/step.rs"]
@@ -106,6 +112,9 @@ fn main() {
     let mut out = io::stdout();
     if frame(&mut out, b'R', &[]).is_err() {
         return;
+    }
+    if std::env::args().skip(1).any(|arg| arg == "--live") {
+        return live::serve(&mut out);
     }
     if std::env::args().skip(1).any(|arg| arg == "--once") {
         return once(&mut out);

@@ -21,10 +21,12 @@ use crate::sandbox::{
 
 pub use judge::JudgeSettings;
 pub use languages::LanguageSettings;
+pub use live::LiveSettings;
 pub use worker_slots::SlotPlan;
 
 mod judge;
 mod languages;
+mod live;
 mod worker_slots;
 
 const DEFAULT_SETTINGS: &str = include_str!("../../config/default.toml");
@@ -102,6 +104,9 @@ pub struct Settings {
     /// The judge's store and webhooks.
     #[serde(default)]
     pub judge: JudgeSettings,
+    /// Live (interactive) executions; every key has a default.
+    #[serde(default)]
+    pub live: LiveSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,6 +286,9 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.judge.validate()?;
+        self.live
+            .check()
+            .map_err(|error| error.context("invalid configuration"))?;
         if self.cluster.cookie.trim().is_empty() && self.cluster.cookie_file.trim().is_empty() {
             bail!("invalid configuration: cluster.cookie must not be empty");
         }

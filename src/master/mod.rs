@@ -4,11 +4,13 @@
 //! [`node_table`] (the cluster-wide router group, with each router's health
 //! and load). The [`heartbeat`] pings every router and takes one that stops
 //! answering out of the choice. [`admission`] decides at once whether a
-//! request can start before its deadline.
+//! request can start before its deadline. [`live`] carries interactive
+//! executions, streamed both ways.
 
 pub mod admission;
 pub mod heartbeat;
 pub mod http;
 pub mod judge;
+pub mod live;
 pub mod load_balancer;
 pub mod node_table;

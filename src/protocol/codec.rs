@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 /// gained the CPU-time limits (`cpu_time_ms`, `compile_cpu_time_ms`), which
 /// a node of version 1 refuses as unknown fields. 3: an execution may carry
 /// a judged submission's tests (`judging`) and its answer their runs
-/// (`tests`), which a node of version 2 would silently ignore.
+/// (`tests`), which a node of version 2 would silently ignore; and the
+/// router takes the live runs' calls (`LiveStart`, `LivePull`, `LiveSend`,
+/// in [`super::live`]), which a node of version 2 cannot decode.
 pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Why a message received from another node cannot be used.

@@ -1,6 +1,7 @@
 //! The messages between a master's load balancers and a worker node's
 //! router. Two calls cross nodes, `Execute` and `Ping`, and one cast,
-//! `Cancel`; their variant names are part of the wire format
+//! `Cancel`, and the live run's own (`LiveStart`, `LivePull`, `LiveSend`:
+//! see [`super::live`]); their variant names are part of the wire format
 //! (ractor_cluster routes by name).
 //!
 //! Deadlines travel as budgets (milliseconds left when the master sent the
@@ -19,6 +20,9 @@ use ractor_cluster::RactorClusterMessage;
 use serde::{Deserialize, Serialize};
 
 use super::Wire;
+use super::live::{
+    LivePullReply, LivePullRequest, LiveSendRequest, LiveStartReply, LiveStartRequest,
+};
 use crate::sandbox::{Outcome, RequestedLimits, SourceFile, StepOutcome, TestInput};
 
 /// The process group every worker node's router joins; load balancers find
@@ -42,6 +46,14 @@ pub enum RouterMessage {
     /// node). A queued one is dropped; a running one has its sandbox
     /// killed and its slot freed.
     Cancel(Wire<CancelRequest>),
+    /// Start a live execution (see [`super::live`]).
+    #[rpc]
+    LiveStart(Wire<LiveStartRequest>, RpcReplyPort<Wire<LiveStartReply>>),
+    /// The next events of a live execution.
+    #[rpc]
+    LivePull(Wire<LivePullRequest>, RpcReplyPort<Wire<LivePullReply>>),
+    /// Input or a signal for a live execution.
+    LiveSend(Wire<LiveSendRequest>),
 }
 
 /// Which execution to stop.

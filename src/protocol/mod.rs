@@ -8,6 +8,7 @@
 //! logs.
 
 pub mod codec;
+pub mod live;
 pub mod messages;
 pub mod ping;
 

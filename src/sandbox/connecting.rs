@@ -87,6 +87,18 @@ impl Sandbox for ConnectingSandbox {
         .boxed()
     }
 
+    fn live(&self, submission: Submission, io: super::LiveIo) -> BoxFuture<'_, Outcome> {
+        async move {
+            match self.sandbox().await {
+                Ok(sandbox) => sandbox.live(submission, io).await,
+                Err(error) => {
+                    Outcome::internal_error(&submission.execution_id, format!("{error:#}"))
+                }
+            }
+        }
+        .boxed()
+    }
+
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         async move { self.sandbox().await?.check_ready().await }.boxed()
     }

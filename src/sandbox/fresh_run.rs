@@ -472,6 +472,17 @@ impl Sandbox for DockerSandbox {
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         engine::ping(&self.docker).boxed()
     }
+
+    fn live(&self, submission: Submission, io: super::LiveIo) -> BoxFuture<'_, Outcome> {
+        super::live_run::run(
+            &self.docker,
+            &self.node,
+            self.cpuset.as_ref(),
+            submission,
+            io,
+        )
+        .boxed()
+    }
 }
 
 /// One container's worth of work.

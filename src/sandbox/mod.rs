@@ -16,6 +16,8 @@
 //!   container is removed after its execution (`single_use`) or, once its
 //!   runner proved its reset clean, serves the next execution of its key
 //!   (`recycle`, up to a number of runs and an age).
+//! - Either runs a live (interactive) execution in a runner container of
+//!   its own ([`live_run`]).
 //! - [`ConnectingSandbox`] ([`connecting`]): a [`DockerSandbox`] once the
 //!   engine's socket appears.
 //!
@@ -38,6 +40,7 @@ mod fresh_run;
 mod judging;
 mod language;
 mod limits;
+mod live_run;
 mod outcome;
 mod output;
 mod pool_sizing;
@@ -59,6 +62,7 @@ pub use fresh_run::{DockerSandbox, fresh_run_message};
 pub use judging::{TestInput, TestsOutcome};
 pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};
+pub use live_run::{LiveEvent, LiveInput, LiveIo};
 pub use outcome::{Outcome, Status, StepOutcome, TimeoutKind, signal_of};
 pub use pool_sizing::Sizing as PoolSizing;
 pub use pooled::PooledSandbox;
@@ -112,4 +116,17 @@ pub trait Sandbox: Send + Sync + 'static {
 
     /// Whether this sandbox can run code right now (its engine answers).
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>>;
+
+    /// Runs one submission live ([`live_run`]): its output goes out on
+    /// `io.events` as it is produced, its input comes in on `io.input`.
+    /// A sandbox without a Docker engine of its own cannot.
+    fn live(&self, submission: Submission, io: LiveIo) -> BoxFuture<'_, Outcome> {
+        drop(io);
+        Box::pin(async move {
+            Outcome::internal_error(
+                &submission.execution_id,
+                "this sandbox cannot run live executions",
+            )
+        })
+    }
 }

@@ -282,4 +282,8 @@ impl Sandbox for PooledSandbox {
     fn check_ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         engine::ping(&self.docker).boxed()
     }
+
+    fn live(&self, submission: Submission, io: super::LiveIo) -> BoxFuture<'_, Outcome> {
+        self.cold.live(submission, io)
+    }
 }

@@ -95,7 +95,7 @@ pub(super) async fn start(
     }
 }
 
-async fn attach_and_start(
+pub(super) async fn attach_and_start(
     docker: &Docker,
     name: &str,
 ) -> anyhow::Result<(AttachedOutput, AttachedInput)> {

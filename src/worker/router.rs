@@ -14,6 +14,7 @@ use std::sync::Arc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent, pg};
 use tracing::Instrument;
 
+use super::live::LiveRuns;
 use super::slots::WorkerSlots;
 use super::worker_actor::WorkerContext;
 use crate::configuration::SlotPlan;
@@ -35,6 +36,7 @@ pub struct RouterArgs {
 
 pub struct RouterState {
     slots: Arc<WorkerSlots>,
+    live: Arc<LiveRuns>,
 }
 
 impl Actor for Router {
@@ -47,6 +49,7 @@ impl Actor for Router {
         myself: ActorRef<Self::Msg>,
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
+        let live = LiveRuns::new(args.node.clone(), args.rules.clone(), args.sandbox.clone());
         let context = WorkerContext {
             node: args.node,
             rules: args.rules,
@@ -56,6 +59,7 @@ impl Actor for Router {
             WorkerSlots::start(context, myself.get_cell(), args.slots, args.queue_capacity).await?;
         Ok(RouterState {
             slots: Arc::new(slots),
+            live,
         })
     }
 
@@ -105,7 +109,37 @@ impl Actor for Router {
                     .instrument(span),
                 );
             }
-            RouterMessage::Cancel(Wire(Ok(cancel))) => slots.cancel(&cancel.execution_id),
+            RouterMessage::Cancel(Wire(Ok(cancel))) => {
+                if !state.live.cancel(&cancel.execution_id) {
+                    slots.cancel(&cancel.execution_id);
+                }
+            }
+            RouterMessage::LiveStart(start, reply) => {
+                let answer = match start.0 {
+                    Ok(start) => state.live.start(start),
+                    Err(fault) => {
+                        tracing::warn!(%fault, "router refused a live execution it cannot read");
+                        Err(ExecutionFailure::Rejected(fault.to_string()))
+                    }
+                };
+                let _ = reply.send(Wire::new(answer));
+            }
+            RouterMessage::LivePull(Wire(Ok(pull)), reply) => {
+                let live = state.live.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(Wire::new(live.pull(pull).await));
+                });
+            }
+            RouterMessage::LivePull(Wire(Err(fault)), reply) => {
+                tracing::warn!(%fault, "router received a live pull it cannot read");
+                let _ = reply.send(Wire::new(crate::protocol::live::LivePullReply {
+                    items: vec![crate::protocol::live::LiveItem::Gone(fault.to_string())],
+                }));
+            }
+            RouterMessage::LiveSend(Wire(Ok(send))) => state.live.send(send),
+            RouterMessage::LiveSend(Wire(Err(fault))) => {
+                tracing::warn!(%fault, "router received live input it cannot read");
+            }
             RouterMessage::Cancel(Wire(Err(fault))) => {
                 tracing::warn!(%fault, "router received a cancel it cannot read");
             }

@@ -99,6 +99,17 @@ impl Crew {
 /// Runs one step to its end and sends its result; whether it succeeded
 /// (exited 0 within its limits), so that the next one may run.
 pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, String> {
+    run_fed(out, step, crew, None)
+}
+
+/// [`run`], with the program's stdin pipe handed to `stdin` (a live run's
+/// feeder, live.rs) instead of written with the step's bytes.
+pub fn run_fed(
+    out: &mut io::Stdout,
+    step: Step,
+    crew: &mut Crew,
+    stdin: Option<Sender<ChildStdin>>,
+) -> Result<bool, String> {
     let (program, args) = match step.argv.split_first() {
         Some(split) => split,
         None => return Err("no command to run".into()),
@@ -108,7 +119,10 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
     // from starting one.
     let (events, inbox) = mpsc::sync_channel(QUEUED_EVENTS);
     let max_rss = Arc::new(AtomicU64::new(0));
-    let stdin_slot = feeder(crew, step.stdin)?;
+    let stdin_slot = match stdin {
+        Some(slot) => slot,
+        None => feeder(crew, step.stdin)?,
+    };
     let stdout_slot = forwarder(crew, b'1', events.clone())?;
     let stderr_slot = forwarder(crew, b'2', events.clone())?;
     let reaper_slot = reaper(crew, events, max_rss.clone())?;

@@ -33,6 +33,16 @@ pub struct KeyOwner(pub Option<String>);
 #[derive(Debug, Clone, Copy)]
 pub struct SeesDetails(pub bool);
 
+/// The valid key a request carries, with keys on (the caps on live
+/// executions count per key).
+#[derive(Debug, Clone)]
+pub struct PresentedKey(pub Option<String>);
+
+/// The WebSocket endpoint: a browser cannot set headers on a WebSocket, so
+/// it may carry its key as `?api_key=`; and a refusal there is a message
+/// and a close code on the socket, which its handler sends.
+const CONNECT_PATH: &str = "/api/v1/connect";
+
 impl ApiKeys {
     fn admits(&self, presented: &str) -> bool {
         // Compare every key in constant time, so timing says nothing.
@@ -57,15 +67,28 @@ pub async fn require_key(
                 .get("x-api-key")
                 .and_then(|value| value.to_str().ok())
         });
+    let from_query = (request.uri().path() == CONNECT_PATH)
+        .then(|| query_key(request.uri().query()))
+        .flatten();
+    let presented = presented.map(str::to_string).or(from_query);
+    let presented = presented.as_deref();
     let admitted = keys.0.is_empty() || presented.is_some_and(|key| keys.admits(key));
     let path = request.uri().path();
-    if admitted || OPEN_PATHS.contains(&path) || path.starts_with("/playground/") {
+    if admitted
+        || OPEN_PATHS.contains(&path)
+        || path.starts_with("/playground/")
+        || path == CONNECT_PATH
+    {
         let owner = match presented {
             Some(key) if admitted && !keys.0.is_empty() => Some(fingerprint(key)),
             _ => None,
         };
         request.extensions_mut().insert(KeyOwner(owner));
+        let key = (admitted && !keys.0.is_empty())
+            .then(|| presented.map(str::to_string))
+            .flatten();
         request.extensions_mut().insert(SeesDetails(admitted));
+        request.extensions_mut().insert(PresentedKey(key));
         return next.run(request).await;
     }
     let message = match presented {
@@ -90,4 +113,13 @@ pub async fn require_key(
 fn fingerprint(key: &str) -> String {
     use sha2::Digest;
     hex::encode(&sha2::Sha256::digest(key.as_bytes())[..16])
+}
+
+/// The `api_key` parameter of a query string.
+fn query_key(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == "api_key")
+        .map(|(_, value)| value.to_string())
 }

@@ -13,11 +13,11 @@ use std::time::Duration;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_io_timeout::TimeoutStream;
+use tokio_util::task::TaskTracker;
 
 /// How long the requests in flight may take to finish at shutdown: longer
 /// than any request's deadline.
@@ -49,7 +49,11 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    // Each connection watches the stop itself (hyper-util's graceful
+    // watcher does not take a connection with upgrades) and is tracked, so
+    // that the shutdown waits for those in flight.
+    let tracker = TaskTracker::new();
+    let shutdown = stop.clone();
     let stopped = async move {
         // The guard `wait_for` returns is dropped here, never held across
         // the accept loop's awaits.
@@ -82,19 +86,36 @@ pub async fn serve(
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(limits.write_timeout));
         let service = TowerToHyperService::new(app.clone());
-        let connection = builder.serve_connection(TokioIo::new(Box::pin(stream)), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        // With upgrades: GET /api/v1/connect becomes a WebSocket.
+        let connection = builder
+            .serve_connection(TokioIo::new(Box::pin(stream)), service)
+            .with_upgrades();
+        let mut shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            // The guard `wait_for` returns is dropped at once, never held
+            // across an await.
+            let stop = async move {
+                let _ = shutdown.wait_for(|stopped| *stopped).await.map(|_| ());
+            };
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                () = stop => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
             // A client that goes away, or reads too slowly, is no error of
             // the server's.
-            if let Err(error) = connection.await {
+            if let Err(error) = ended {
                 tracing::debug!(%error, "an HTTP connection ended in error");
             }
             drop(permit);
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+    tracker.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
         .await
         .is_err()
     {

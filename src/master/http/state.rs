@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use crate::configuration::Settings;
 use crate::master::admission::Admission;
 use crate::master::judge::Judge;
+use crate::master::live::LiveGate;
 use crate::master::load_balancer::{
     BALANCER_GRACE, Dispatch, DispatchError, DispatchResult, LoadBalancerMessage,
 };
@@ -51,6 +52,8 @@ pub struct AppState {
     /// The judge (submissions with tests), set once the master has opened
     /// its store.
     pub judge: OnceLock<Arc<Judge>>,
+    /// Live executions: their caps and limits.
+    pub live: Arc<LiveGate>,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             next_balancer: AtomicUsize::new(0),
             admission: Admission::new(http.max_concurrent, http.max_queued),
             judge: OnceLock::new(),
+            live: LiveGate::new(settings.live.clone()),
         }
     }
 

@@ -37,6 +37,11 @@ pub fn check(
             format!("{prefix}{error}"),
         ),
     };
+    if request.stream.is_some() && !prefix.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "{prefix}stream: only POST /api/v1/execute streams"
+        )));
+    }
     let language = state.rules.language(&request.language).map_err(refusal)?;
     // The API's own rule: the program comes as `code` or as `files`.
     let files = match (request.code, request.files) {

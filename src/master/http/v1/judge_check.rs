@@ -85,6 +85,7 @@ pub async fn check_submission(
         stdin: None,
         args: None,
         limits: request.limits,
+        stream: None,
     };
     let (execution, _deadline) = check(state, program, "")?;
     if request.tests.is_empty() || request.tests.len() > MAX_TESTS {

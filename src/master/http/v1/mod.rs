@@ -1,7 +1,8 @@
 //! The JSON API, version 1: structured results, stdin, arguments, several
 //! files, per-request limits, batches and the language listing, next to the
 //! original's plain-text endpoint. One file per endpoint ([`execute`],
-//! [`batch`], [`languages`], [`openapi`]); they share the request and
+//! [`batch`], [`languages`], [`openapi`], and the live runs' [`connect`]
+//! (a WebSocket) and [`stream`] (NDJSON), which share [`live_messages`]); they share the request and
 //! response bodies ([`types`]), the rules of one execution ([`check`]) and
 //! how one is run and answered ([`run`]).
 //!
@@ -13,11 +14,14 @@
 
 mod batch;
 mod check;
+mod connect;
 mod execute;
 mod judge_check;
 mod languages;
+mod live_messages;
 mod openapi;
 mod run;
+mod stream;
 mod submissions;
 mod types;
 
@@ -35,6 +39,7 @@ use super::state::AppState;
 pub fn endpoints() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/execute", post(execute::execute))
+        .route("/api/v1/connect", get(connect::connect))
         .route("/api/v1/batch", post(batch::batch))
         .route("/api/v1/languages", get(languages::languages))
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
@@ -53,7 +58,7 @@ pub fn not_found() -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "not found: the API has POST /api/v1/execute, POST /api/v1/batch, /api/v1/submissions, GET /api/v1/languages and GET /api/v1/openapi.json",
+        "not found: the API has POST /api/v1/execute, GET /api/v1/connect (a WebSocket), POST /api/v1/batch, /api/v1/submissions, GET /api/v1/languages and GET /api/v1/openapi.json",
     )
     .into_response()
 }

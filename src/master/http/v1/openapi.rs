@@ -6,7 +6,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{batch, execute, languages, submissions};
+use super::{batch, connect, execute, languages, submissions};
 
 /// The OpenAPI document of this API.
 #[derive(OpenApi)]
@@ -17,6 +17,7 @@ use super::{batch, execute, languages, submissions};
     ),
     paths(
         execute::execute,
+        connect::connect,
         batch::batch,
         languages::languages,
         submissions::submit,

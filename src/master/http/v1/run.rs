@@ -11,7 +11,7 @@ use crate::master::http::error::ApiError;
 use crate::master::http::observe;
 use crate::master::http::state::AppState;
 use crate::master::load_balancer::Dispatched;
-use crate::protocol::ExecutionRequest;
+use crate::protocol::{Executed, ExecutionRequest};
 use crate::sandbox::{Status, StepOutcome};
 
 pub async fn run(
@@ -23,6 +23,16 @@ pub async fn run(
     let Dispatched { executed, retried } = observe::dispatch(state, request, deadline)
         .await
         .map_err(|error| ApiError::from_dispatch(error, deadline))?;
+    shape(executed, language, retried)
+}
+
+/// The result of an execution that ran (a live one's too), or the error
+/// answer of an engine fault.
+pub fn shape(
+    executed: Executed,
+    language: String,
+    retried: bool,
+) -> Result<ExecuteResponse, ApiError> {
     let outcome = executed.outcome;
     if outcome.status == Status::InternalError {
         return Err(ApiError::new(

@@ -29,6 +29,11 @@ pub struct ExecuteRequest {
     /// Limits instead of the language's, up to the server's maxima.
     #[serde(default)]
     pub limits: Option<RequestedLimits>,
+    /// `POST /api/v1/execute` only: answer `application/x-ndjson`, the
+    /// live run's messages one per line as the program produces them (see
+    /// `GET /api/v1/connect`), instead of one result at the end.
+    #[serde(default)]
+    pub stream: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
