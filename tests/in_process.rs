@@ -716,11 +716,21 @@ async fn past_the_throughput_a_request_is_refused_at_once_with_retry_after() {
     let sandbox = nodes().sandbox.clone();
     let node = one_at_a_time_master().await;
     let address = node.http_address().expect("serves HTTP");
-    // A few answers make a throughput of at most 3 per second (it is
-    // measured over a second at least)...
-    for _ in 0..3 {
-        assert_eq!(post(address, "/lang/python", "quick").await.status, 200);
-    }
+    // An execution that holds its slot 400 ms sets the pace: the sandbox
+    // time the worker reports (the pause makes that time; nothing waits on
+    // it)...
+    let paced = held_code();
+    let pacing = tokio::spawn(post(address, "/api/v1/execute", execution(&paced, 15_000)));
+    sandbox
+        .until(
+            &paced,
+            |seen| seen.started == 1,
+            "the pacing execution never started",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    sandbox.release_hold(&paced);
+    assert_eq!(pacing.await.expect("the pacing request ends").status, 200);
     let held = held_code();
     let holding = tokio::spawn(post(address, "/api/v1/execute", execution(&held, 15_000)));
     sandbox
@@ -730,8 +740,8 @@ async fn past_the_throughput_a_request_is_refused_at_once_with_retry_after() {
             "the held execution never started",
         )
         .await;
-    // ...so the next one, on one place, expects a wait of a third of a
-    // second at least: past its start window of 200 ms, it is refused at
+    // ...so, while another holds the one place, the next expects a wait of
+    // 400 ms: past half its start window of 200 ms, it is refused at
     // admission, before any queue.
     let refused_code = format!("refused-{}", uuid::Uuid::new_v4());
     let refused = post(address, "/api/v1/execute", execution(&refused_code, 100)).await;

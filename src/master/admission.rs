@@ -1,19 +1,23 @@
 //! Admission by capacity: whether a request that arrives now can start
 //! before its deadline, decided at once. The master knows what it has in
-//! flight and waiting, the cluster's slots (from the heartbeat) and its
-//! recent throughput (executions answered over the last
-//! [`THROUGHPUT_WINDOW`]). A request that would find a slot at once is
-//! admitted; one that would wait is admitted if its expected wait (the
-//! requests ahead of it over the throughput) fits half its start window
-//! (the other half absorbs the estimate's error: the runs ahead may be
-//! slower than the recent ones), and refused otherwise, with how long until
-//! a retry may fit. Before any
-//! throughput is known the queue smooths a burst; whatever then cannot
-//! start in time leaves the queue unstarted at its start deadline.
-//! Everything is bounded: at most `max_concurrent` run, at most
-//! `max_queued` wait.
+//! flight and waiting, the cluster's slots (from the heartbeat) and how long
+//! an execution holds a slot (the sandbox time worker nodes report, as a
+//! moving average). A request that would find a slot at once is admitted;
+//! one that would wait is admitted if its expected wait (the requests ahead
+//! of it, served by every slot at that pace) fits half its start window (the
+//! other half absorbs the estimate's error: the runs ahead may be slower
+//! than the recent ones), and refused otherwise, with how long until a
+//! retry may fit.
+//!
+//! The pace is the cluster's, not the demand's: a quiet minute, or a burst
+//! of refusals that run nothing, leaves it as it was, so a burst after a
+//! pause is admitted as far as the slots can serve it in time. (An estimate
+//! from the answers per second over a recent window fell with the demand
+//! and refused bursts the cluster could serve.) Before any execution is
+//! answered the queue smooths a burst; whatever then cannot start in time
+//! leaves the queue unstarted at its start deadline. Everything is bounded:
+//! at most `max_concurrent` run, at most `max_queued` wait.
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -21,11 +25,12 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
-/// How far back the throughput is measured.
-pub const THROUGHPUT_WINDOW: Duration = Duration::from_secs(10);
-/// The shortest span a rate is measured over (a few early answers are not
-/// a rate).
-const MIN_SPAN: Duration = Duration::from_secs(1);
+/// The weight of the newest sandbox time in the moving average: about the
+/// last ten executions count.
+const NEWEST_WEIGHT: f64 = 0.2;
+/// The shortest time an execution is taken to hold a slot (a fake or empty
+/// run is not free: the hop and the bookkeeping remain).
+const SHORTEST_HOLD: Duration = Duration::from_millis(1);
 /// The longest `Retry-After`, in seconds.
 const MAX_RETRY_AFTER_S: u64 = 60;
 
@@ -36,10 +41,9 @@ pub struct Admission {
     /// Executions waiting for one of those, and how many may.
     waiting: AtomicUsize,
     max_queued: usize,
-    /// When recent executions were answered, oldest first, within
-    /// [`THROUGHPUT_WINDOW`].
-    answered: Mutex<VecDeque<Instant>>,
-    started: Instant,
+    /// How long an execution holds a slot: the moving average of the
+    /// sandbox times of answered ones; `None` before the first.
+    hold: Mutex<Option<Duration>>,
 }
 
 /// A request in the master's queue; leaves it when dropped.
@@ -72,25 +76,15 @@ impl Admission {
             max_concurrent,
             waiting: AtomicUsize::new(0),
             max_queued,
-            answered: Mutex::new(VecDeque::new()),
-            started: Instant::now(),
+            hold: Mutex::new(None),
         }
     }
 
     /// Takes a request arriving now into the queue, or refuses it with the
     /// seconds after which a retry may fit: when `cluster_slots` (0: not yet
-    /// known) and the throughput say it cannot start within half of
+    /// known) at the recent pace say it cannot start within half of
     /// `start_window`, or the queue is full.
     pub fn enter(&self, cluster_slots: usize, start_window: Duration) -> Result<Waiting<'_>, u64> {
-        self.enter_at(Instant::now(), cluster_slots, start_window)
-    }
-
-    fn enter_at(
-        &self,
-        now: Instant,
-        cluster_slots: usize,
-        start_window: Duration,
-    ) -> Result<Waiting<'_>, u64> {
         let position = self.waiting.fetch_add(1, Ordering::SeqCst);
         let waiting = Waiting { admission: self };
         let running = self.max_concurrent - self.running.available_permits();
@@ -102,9 +96,11 @@ impl Admission {
         if ahead < capacity {
             return Ok(waiting);
         }
+        // Every slot frees one per hold: the requests ahead beyond the slots
+        // go at `capacity` per hold.
         let expected_wait = self
-            .throughput(now)
-            .map(|per_second| Duration::from_secs_f64((ahead + 1 - capacity) as f64 / per_second));
+            .hold()
+            .map(|hold| hold.mul_f64((ahead + 1 - capacity) as f64 / capacity as f64));
         let admissible = start_window / 2;
         let retry_after_s = |wait: Duration| {
             wait.saturating_sub(admissible)
@@ -121,42 +117,23 @@ impl Admission {
         }
     }
 
-    /// Counts an execution answered by a worker node.
-    pub fn answered(&self) {
-        self.answered_at(Instant::now());
-    }
-
-    fn answered_at(&self, now: Instant) {
-        if let Ok(mut answered) = self.answered.lock() {
-            answered.push_back(now);
-            forget_before(&mut answered, now);
+    /// Counts an execution answered by a worker node after `sandbox_time`
+    /// in its sandbox.
+    pub fn answered(&self, sandbox_time: Duration) {
+        let newest = sandbox_time.max(SHORTEST_HOLD);
+        if let Ok(mut hold) = self.hold.lock() {
+            *hold = Some(match *hold {
+                None => newest,
+                Some(average) => {
+                    average.mul_f64(1.0 - NEWEST_WEIGHT) + newest.mul_f64(NEWEST_WEIGHT)
+                }
+            });
         }
     }
 
-    /// Executions answered per second over the recent window; `None` when
-    /// none was.
-    fn throughput(&self, now: Instant) -> Option<f64> {
-        let count = self.answered.lock().ok().map(|mut answered| {
-            forget_before(&mut answered, now);
-            answered.len()
-        })?;
-        if count == 0 {
-            return None;
-        }
-        let span = now
-            .saturating_duration_since(self.started)
-            .clamp(MIN_SPAN, THROUGHPUT_WINDOW);
-        Some(count as f64 / span.as_secs_f64())
-    }
-}
-
-/// Drops the answers older than the window.
-fn forget_before(answered: &mut VecDeque<Instant>, now: Instant) {
-    while answered
-        .front()
-        .is_some_and(|at| now.duration_since(*at) > THROUGHPUT_WINDOW)
-    {
-        answered.pop_front();
+    /// How long an execution holds a slot, as recently seen.
+    fn hold(&self) -> Option<Duration> {
+        self.hold.lock().ok().and_then(|hold| *hold)
     }
 }
 
@@ -183,35 +160,79 @@ mod tests {
     #[tokio::test]
     async fn a_wait_longer_than_the_start_window_is_refused_with_when_to_retry() {
         let admission = Admission::new(2, 100);
-        let start = admission.started;
-        let later = start + Duration::from_secs(1);
         // Half of it is what a wait may be: 600 ms.
         let short = Duration::from_millis(1200);
-        // Two answers over the first second: 2 per second.
-        admission.answered_at(start);
-        admission.answered_at(start);
+        // Executions hold a slot for a second: 2 slots serve 2 per second.
+        admission.answered(Duration::from_secs(1));
         let mut held = Vec::new();
         for _ in 0..2 {
-            let waiting = admission.enter_at(later, 2, WINDOW).expect("free slots");
+            let waiting = admission.enter(2, WINDOW).expect("free slots");
             held.push(waiting.admitted(Instant::now()).await.expect("a permit"));
         }
         // Position 2 on 2 slots at 2 per second: half a second's wait.
-        let queued = admission.enter_at(later, 2, short).expect("fits");
+        let queued = admission.enter(2, short).expect("fits");
         // Position 3: a second's wait, past the 600 ms.
-        assert_eq!(admission.enter_at(later, 2, short).err(), Some(1));
+        assert_eq!(admission.enter(2, short).err(), Some(1));
         drop(queued);
         // Nine ahead: 4 s to wait, 3.4 s past the 600 ms.
         let queued: Vec<_> = (0..7)
             .map(|_| {
                 admission
-                    .enter_at(later, 2, 2 * WINDOW)
+                    .enter(2, 2 * WINDOW)
                     .expect("fits the large window")
             })
             .collect();
-        assert_eq!(admission.enter_at(later, 2, short).err(), Some(4));
+        assert_eq!(admission.enter(2, short).err(), Some(4));
         drop(queued);
-        // The answers age out of the window: no rate, the queue takes it.
-        let much_later = later + THROUGHPUT_WINDOW + Duration::from_secs(1);
-        assert!(admission.enter_at(much_later, 2, short).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_pause_leaves_the_pace_and_a_burst_the_slots_can_serve_is_admitted() {
+        let admission = Admission::new(64, 100);
+        // Executions of 50 ms, then however long a quiet spell: the pace
+        // reads no clock, it stays what the cluster showed.
+        for _ in 0..5 {
+            admission.answered(Duration::from_millis(50));
+        }
+        // Sixteen at once on 2 slots: the last waits 7 × 50 ms, within
+        // half of a 1 s window; all are admitted.
+        let burst: Vec<_> = (0..16)
+            .map(|_| {
+                admission
+                    .enter(2, Duration::from_secs(1))
+                    .expect("admitted")
+            })
+            .collect();
+        assert_eq!(burst.len(), 16);
+        // Up to 22 fit (the 22nd waits 10 holds, 500 ms); the 23rd is
+        // refused, and refusals run nothing and change nothing: so is the
+        // next try.
+        let more: Vec<_> = (16..22)
+            .map(|_| {
+                admission
+                    .enter(2, Duration::from_secs(1))
+                    .expect("admitted")
+            })
+            .collect();
+        assert_eq!(admission.enter(2, Duration::from_secs(1)).err(), Some(1));
+        assert_eq!(admission.enter(2, Duration::from_secs(1)).err(), Some(1));
+        drop(more);
+        assert!(admission.enter(2, Duration::from_secs(1)).is_ok());
+    }
+
+    #[test]
+    fn the_pace_follows_the_recent_sandbox_times() {
+        let admission = Admission::new(1, 1);
+        assert_eq!(admission.hold(), None);
+        admission.answered(Duration::from_millis(100));
+        assert_eq!(admission.hold(), Some(Duration::from_millis(100)));
+        for _ in 0..30 {
+            admission.answered(Duration::from_millis(10));
+        }
+        let hold = admission.hold().expect("a pace");
+        assert!(hold < Duration::from_millis(11), "{hold:?}");
+        // An empty run still holds a slot a little.
+        admission.answered(Duration::ZERO);
+        assert!(admission.hold().expect("a pace") > Duration::ZERO);
     }
 }

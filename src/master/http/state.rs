@@ -146,8 +146,9 @@ impl AppState {
                 ExecutionFailure::WorkerCrashed("the load balancer stopped".into()),
             )),
         };
-        if result.is_ok() {
-            self.admission.answered();
+        if let Ok(dispatched) = &result {
+            self.admission
+                .answered(Duration::from_micros(dispatched.executed.sandbox_us));
         }
         result
     }
