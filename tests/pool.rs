@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use braindrill::sandbox::{
-    PoolSizing, PooledSandbox, ReuseMode, ReusePolicy, Sandbox, Status, TimeoutKind, engine,
+    CpuSet, PoolSizing, PooledSandbox, ReuseMode, ReusePolicy, Sandbox, Status, TimeoutKind, engine,
 };
 use common::test_pool::{TestPool, wait_for_warm};
 use common::{Node, client, free_port, language, submit, wait_for_nodes};
@@ -110,6 +110,30 @@ async fn a_warm_sandbox_serves_one_execution_only() {
         !listing.contains("secret"),
         "the second execution saw the first's file: {listing}"
     );
+}
+
+/// A node's `sandbox.cpuset` pins its warm sandboxes and those it starts on
+/// demand: the program runs on those CPUs only (CPU 1 of this machine's
+/// two or more).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_warm_sandboxes_run_on_their_cpus_only() {
+    let python = language("python");
+    let pool = TestPool::start_pinned(
+        std::slice::from_ref(&python),
+        CpuSet::parse("1").expect("a CPU list"),
+    );
+    wait_for_warm(&pool, "python", 1).await;
+    let code = "import os\nprint(sorted(os.sched_getaffinity(0)))";
+    // Two at once: one finds the warm sandbox, the other starts its own.
+    let (warm, on_demand) = tokio::join!(
+        pool.execute(submit(&python, code)),
+        pool.execute(submit(&python, code))
+    );
+    for outcome in [warm, on_demand] {
+        assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+        assert_eq!(outcome.run.as_ref().expect("run").stdout, "[1]\n");
+    }
+    assert!(pool.served_warm() >= 1, "none ran warm");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,8 +25,8 @@ use braindrill::sandbox::container_spec::{
 };
 use braindrill::sandbox::engine::{self, ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
 use braindrill::sandbox::{
-    DockerSandbox, Language, Outcome, Sandbox, Status, StepOutcome, Submission, TimeoutKind,
-    sweeper,
+    CpuSet, DockerSandbox, Language, Outcome, Sandbox, Status, StepOutcome, Submission,
+    TimeoutKind, sweeper,
 };
 
 const DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -665,6 +665,30 @@ print(own, child)
     assert_eq!(stdout, "1000 1000\n");
 }
 
+/// A node's `sandbox.cpuset` pins its containers: the program runs on
+/// those CPUs only (this machine has at least two; CPU 1 is not the default
+/// set of all of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_sandbox_runs_on_its_cpus_only() {
+    let cpuset = CpuSet::parse("1").expect("a CPU list");
+    let limits = language("python").limits;
+    let spec = ContainerSpec {
+        image: "braindrill/runtime:bookworm",
+        command: &[],
+        volume: None,
+        code_read_only: false,
+        limits: &limits,
+        cpuset: Some(&cpuset),
+        labels: HashMap::new(),
+    };
+    let host = spec.to_create_body().host_config.expect("a host config");
+    assert_eq!(host.cpuset_cpus.as_deref(), Some("1"));
+
+    let pinned = sandbox().with_cpuset(Some(cpuset));
+    let code = "import os\nprint(sorted(os.sched_getaffinity(0)))\n";
+    assert_eq!(run_python_ok(&pinned, code, &[]).await, "[1]\n");
+}
+
 #[test]
 fn the_container_spec_is_hardened() {
     let limits = language("python").limits;
@@ -677,6 +701,7 @@ fn the_container_spec_is_hardened() {
             volume: Some("braindrill-spec-execution"),
             code_read_only,
             limits: &limits,
+            cpuset: None,
             labels: labels.clone(),
         };
         let body = spec.to_create_body();
@@ -718,6 +743,7 @@ fn the_container_spec_is_hardened() {
         assert_eq!(host.memory, Some(memory));
         assert_eq!(host.memory_swap, Some(memory), "no swap");
         assert_eq!(host.nano_cpus, Some((limits.cpus * 1e9) as i64));
+        assert_eq!(host.cpuset_cpus, None, "any CPU unless pinned");
         assert_eq!(host.pids_limit, Some(limits.pids));
         let ulimits: HashMap<String, (Option<i64>, Option<i64>)> = host
             .ulimits

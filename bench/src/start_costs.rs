@@ -226,6 +226,7 @@ fn create_body(variant: Variant, setup: &Setup, volume: &str) -> ContainerCreate
             volume: Some(volume),
             code_read_only: false,
             limits: &setup.limits,
+            cpuset: None,
             labels: bench_labels(),
         };
         return spec.to_create_body();

@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::sandbox::{
-    Limits, PoolSettings, PoolSizing, RequestedLimits, ReuseMode, ReusePolicy, sweeper,
+    CpuSet, Limits, PoolSettings, PoolSizing, RequestedLimits, ReuseMode, ReusePolicy, sweeper,
 };
 
 pub use languages::LanguageSettings;
@@ -175,6 +175,10 @@ pub struct WorkerSettings {
 pub struct SandboxSettings {
     pub docker_socket: String,
     pub docker_timeout_s: u64,
+    /// The CPUs this node's sandboxes run on, as Docker writes them ("0",
+    /// "0-1", "0,2-3"); empty: any of the host's. See [`Settings::cpuset`].
+    #[serde(default)]
+    pub cpuset: String,
     /// Limits of every execution, unless its language sets its own.
     pub limits: Limits,
     /// The most a request may ask for; every field is set.
@@ -309,6 +313,7 @@ impl Settings {
         if self.sandbox.pool.enabled && self.sandbox.pool.demand_window_s == 0 {
             bail!("invalid configuration: sandbox.pool.demand_window_s must be at least 1");
         }
+        self.cpuset()?;
         if self.http.max_body_bytes == 0 {
             bail!("invalid configuration: http.max_body_bytes must be at least 1");
         }
@@ -371,7 +376,20 @@ impl Settings {
         }
     }
 
-    /// This node's slots: executions it runs at once.
+    /// The CPUs this node's sandboxes are pinned to (`sandbox.cpuset`), or
+    /// none when it is empty; an error names the key and what is wrong.
+    pub fn cpuset(&self) -> anyhow::Result<Option<CpuSet>> {
+        let text = self.sandbox.cpuset.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        CpuSet::parse(text)
+            .map(Some)
+            .map_err(|problem| anyhow::anyhow!("invalid configuration: sandbox.cpuset {problem}"))
+    }
+
+    /// This node's slots: executions it runs at once (one per CPU of its
+    /// cpuset, when it has one).
     pub fn worker_slots(&self) -> SlotPlan {
         let largest_memory = self
             .languages()
@@ -385,6 +403,8 @@ impl Settings {
             .unwrap_or(self.sandbox.limits.memory_bytes);
         SlotPlan::new(
             self.worker.workers_per_node,
+            // Checked at load.
+            self.cpuset().ok().flatten().map(|cpuset| cpuset.len()),
             self.worker.memory_budget_mb,
             largest_memory >> 20,
         )

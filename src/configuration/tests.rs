@@ -106,6 +106,52 @@ fn the_pool_is_sized_by_the_nodes_slots_within_its_bounds() {
 }
 
 #[test]
+fn a_cpuset_pins_the_sandboxes_and_sets_the_slots() {
+    let defaults = Settings::load(None, env(&[])).expect("defaults load");
+    assert_eq!(
+        defaults.cpuset().expect("valid"),
+        None,
+        "any CPU by default"
+    );
+
+    // "0" alone reaches the setting as a number from the environment.
+    for (text, cpus, docker) in [("0", 1, "0"), ("0-1", 2, "0-1"), ("1,3", 2, "1,3")] {
+        let settings = Settings::load(None, env(&[("BRAINDRILL__SANDBOX__CPUSET", text)]))
+            .unwrap_or_else(|error| panic!("{text}: {error:#}"));
+        let cpuset = settings.cpuset().expect("valid").expect("set");
+        assert_eq!(cpuset.as_str(), docker);
+        let slots = settings.worker_slots();
+        assert_eq!((slots.cpus, slots.slots), (cpus, cpus), "{text}");
+        // The pool holds no more of a key than the node's slots.
+        assert_eq!(settings.pool().expect("on").sizing.max_per_key, cpus);
+    }
+
+    let settings = Settings::load(
+        None,
+        env(&[
+            ("BRAINDRILL__SANDBOX__CPUSET", "0"),
+            ("WORKERS_PER_NODE", "4"),
+        ]),
+    )
+    .expect("loads");
+    assert_eq!(settings.worker_slots().slots, 4, "configured slots win");
+
+    for (text, says) in [
+        ("0-", "not a CPU number"),
+        ("2-1", "first CPU is above its last"),
+        ("cpu0", "not a CPU number"),
+    ] {
+        let error = Settings::load(None, env(&[("BRAINDRILL__SANDBOX__CPUSET", text)]))
+            .expect_err(text)
+            .to_string();
+        assert!(
+            error.contains("invalid configuration: sandbox.cpuset") && error.contains(says),
+            "{text}: {error}"
+        );
+    }
+}
+
+#[test]
 fn original_environment_variables_override_the_file() {
     let settings = Settings::load(
         None,

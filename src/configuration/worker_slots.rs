@@ -1,5 +1,6 @@
 //! How many executions a worker node runs at once (its slots): one per
-//! online CPU unless configured, and never more than its memory budget
+//! CPU its sandboxes run on (its `sandbox.cpuset`'s, else every online
+//! one) unless configured, and never more than its memory budget
 //! holds at the largest memory limit of a language's defaults. A program
 //! then gets a CPU of its own, so its verdict does not depend on how many
 //! others run beside it.
@@ -10,7 +11,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SlotPlan {
     pub slots: usize,
-    /// Online CPUs of the node (its CPU affinity and cgroup quota counted).
+    /// CPUs the node's sandboxes run on: its cpuset's, else the online
+    /// CPUs of the node (its CPU affinity and cgroup quota counted).
     pub cpus: usize,
     /// Memory the node's executions may commit together, in MiB.
     pub memory_budget_mb: u64,
@@ -20,11 +22,18 @@ pub struct SlotPlan {
 }
 
 impl SlotPlan {
-    /// `configured` slots (0: one per CPU), bounded by `memory_budget_mb`
-    /// (0: half of the host's memory, or no bound if it cannot be read)
-    /// over `slot_memory_mb`; at least one.
-    pub fn new(configured: usize, memory_budget_mb: u64, slot_memory_mb: u64) -> SlotPlan {
-        let cpus = std::thread::available_parallelism().map_or(1, |cpus| cpus.get());
+    /// `configured` slots (0: one per CPU: of `cpuset_cpus` when the
+    /// sandboxes are pinned to that many, else one per online CPU), bounded
+    /// by `memory_budget_mb` (0: half of the host's memory, or no bound if
+    /// it cannot be read) over `slot_memory_mb`; at least one.
+    pub fn new(
+        configured: usize,
+        cpuset_cpus: Option<usize>,
+        memory_budget_mb: u64,
+        slot_memory_mb: u64,
+    ) -> SlotPlan {
+        let cpus = cpuset_cpus
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |cpus| cpus.get()));
         let memory_budget_mb = if memory_budget_mb > 0 {
             memory_budget_mb
         } else {
@@ -85,8 +94,21 @@ mod tests {
 
     #[test]
     fn the_host_has_cpus_and_memory() {
-        let plan = SlotPlan::new(0, 0, 64);
+        let plan = SlotPlan::new(0, None, 0, 64);
         assert!(plan.cpus >= 1 && plan.slots >= 1);
         assert!(host_memory_mb().is_some_and(|mb| mb > 0));
+    }
+
+    #[test]
+    fn a_cpuset_sets_the_cpus_whatever_the_host_has() {
+        let pinned = SlotPlan::new(0, Some(1), 0, 64);
+        assert_eq!((pinned.cpus, pinned.slots), (1, 1));
+        let pinned = SlotPlan::new(0, Some(3), 0, 64);
+        assert_eq!((pinned.cpus, pinned.slots), (3, 3));
+        assert_eq!(
+            SlotPlan::new(5, Some(1), 0, 64).slots,
+            5,
+            "configured slots win"
+        );
     }
 }

@@ -9,7 +9,7 @@ use bollard::models::{
     ResourcesUlimits,
 };
 
-use super::Limits;
+use super::{CpuSet, Limits};
 
 /// Where the code volume is mounted, inside the container.
 pub const CODE_DIR: &str = "/sandbox";
@@ -25,8 +25,9 @@ const SANDBOX_UID: u32 = 65534;
 /// command it is has it as its init (PID 1), instead of docker-init.
 pub const RUNNER: &str = "/usr/local/bin/braindrill-runner";
 
-/// One container: the image, the command, the volume holding the code and
-/// whether the code's folder is mounted read-only.
+/// One container: the image, the command, the volume holding the code,
+/// whether the code's folder is mounted read-only, and the CPUs it may run
+/// on (the node's `sandbox.cpuset`; none: any of the host's).
 ///
 /// Without a volume it is a warm container: its command is the in-sandbox
 /// runner, which is PID 1 (so no docker-init) and receives the code over
@@ -38,6 +39,7 @@ pub struct ContainerSpec<'a> {
     pub volume: Option<&'a str>,
     pub code_read_only: bool,
     pub limits: &'a Limits,
+    pub cpuset: Option<&'a CpuSet>,
     pub labels: HashMap<String, String>,
 }
 
@@ -59,6 +61,9 @@ impl ContainerSpec<'_> {
             // Swap equal to memory: no swap, so exhaustion is an OOM kill.
             memory_swap: Some(memory),
             nano_cpus: Some((limits.cpus * 1e9) as i64),
+            // The node's CPUs: its quota is spent on them alone, so nodes
+            // pinned to separate CPUs do not share any.
+            cpuset_cpus: self.cpuset.map(|cpuset| cpuset.as_str().to_string()),
             pids_limit: Some(limits.pids),
             ulimits: Some(vec![
                 ulimit("nofile", limits.nofile),
@@ -209,6 +214,7 @@ mod tests {
             volume: None,
             code_read_only: false,
             limits: &limits,
+            cpuset: None,
             labels: HashMap::new(),
         };
         let mut sizes: Vec<String> = spec
@@ -243,6 +249,7 @@ mod tests {
             volume: Some("volume"),
             code_read_only: true,
             limits: &limits,
+            cpuset: None,
             labels: HashMap::new(),
         };
         let body = spec.to_create_body();

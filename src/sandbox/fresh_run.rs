@@ -33,7 +33,7 @@ use super::output::{self, Channel, Collector, Ending, Flow};
 use super::runner_protocol::{Frame, FrameDecoder, RunRequest, RunResult, RunStep};
 use super::sweeper::{self, LATE_SWEEPS};
 use super::warm_run::step_outcome;
-use super::{Outcome, Sandbox, Status, StepOutcome, Submission, signal_of};
+use super::{CpuSet, Outcome, Sandbox, Status, StepOutcome, Submission, signal_of};
 
 /// How long waiting for a container to exit may take once its output ended
 /// or it was killed.
@@ -46,6 +46,7 @@ const RUNNER_GRACE: Duration = Duration::from_secs(1);
 pub struct DockerSandbox {
     docker: Docker,
     node: String,
+    cpuset: Option<CpuSet>,
 }
 
 impl DockerSandbox {
@@ -54,11 +55,24 @@ impl DockerSandbox {
         DockerSandbox {
             docker,
             node: node.into(),
+            cpuset: None,
         }
+    }
+
+    /// Pins every container this sandbox (and a pool built on it) creates
+    /// to `cpuset`; none: any of the host's CPUs.
+    pub fn with_cpuset(mut self, cpuset: Option<CpuSet>) -> DockerSandbox {
+        self.cpuset = cpuset;
+        self
     }
 
     pub fn docker(&self) -> &Docker {
         &self.docker
+    }
+
+    /// The CPUs its containers are pinned to, if any.
+    pub fn cpuset(&self) -> Option<&CpuSet> {
+        self.cpuset.as_ref()
     }
 
     async fn run(&self, submission: Submission) -> Outcome {
@@ -191,6 +205,7 @@ impl DockerSandbox {
             volume: Some(&leftovers.volume),
             code_read_only: step.code_read_only,
             limits: &submission.limits,
+            cpuset: self.cpuset.as_ref(),
             labels: engine::labels(&self.node, &submission.execution_id),
         };
         leftovers.containers.push(name.clone());

@@ -20,7 +20,8 @@
 //!   engine's socket appears.
 //!
 //! Both runs build their containers from one hardened configuration
-//! ([`container_spec`]), talk to Docker through [`engine`], collect output
+//! ([`container_spec`]; pinned to the node's CPUs by [`cpuset`] when it
+//! has some), talk to Docker through [`engine`], collect output
 //! under a cap with [`output`], classify into an [`Outcome`] ([`outcome`]),
 //! and remove everything they created on every path; what a crash leaves
 //! behind, [`sweeper`] finds by label. The runner's wire format is
@@ -30,6 +31,7 @@
 mod archive;
 mod connecting;
 pub mod container_spec;
+mod cpuset;
 pub mod engine;
 mod fresh_run;
 mod language;
@@ -50,6 +52,7 @@ use serde::{Deserialize, Serialize};
 
 pub use archive::{check_layout as check_file_layout, check_name as check_file_name};
 pub use connecting::ConnectingSandbox;
+pub use cpuset::CpuSet;
 pub use fresh_run::{DockerSandbox, fresh_run_message};
 pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};

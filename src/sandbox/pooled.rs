@@ -49,7 +49,13 @@ impl PooledSandbox {
         let node = node.into();
         let docker = cold.docker().clone();
         PooledSandbox {
-            pool: WarmPool::new(docker.clone(), node.clone(), languages, settings),
+            pool: WarmPool::new(
+                docker.clone(),
+                node.clone(),
+                cold.cpuset().cloned(),
+                languages,
+                settings,
+            ),
             cold,
             docker,
             node,
@@ -109,6 +115,7 @@ impl PooledSandbox {
                     &self.node,
                     &submission.language,
                     &submission.limits,
+                    self.cold.cpuset(),
                     // Nothing to warm: the program comes right away.
                     &[],
                     name,

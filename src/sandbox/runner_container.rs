@@ -21,7 +21,7 @@ use super::container_spec::{ContainerSpec, RUNNER};
 use super::engine::{self, AttachedInput, AttachedOutput};
 use super::runner_protocol::{Frame, FrameDecoder};
 use super::sweeper::LATE_SWEEPS;
-use super::{Language, Limits};
+use super::{CpuSet, Language, Limits};
 
 /// Names of runner containers: this, then a random id.
 const NAME_PREFIX: &str = "braindrill-warm-";
@@ -46,7 +46,8 @@ pub(super) fn new_name() -> String {
 }
 
 /// Creates, attaches to and starts the runner container `name` for
-/// `language` under `limits`, and waits for its runner to say it is ready
+/// `language` under `limits` (on the CPUs of `cpuset`, if any), and waits
+/// for its runner to say it is ready
 /// (it looks through `warm_paths` afterwards, while it waits for its
 /// execution). What it created is removed when it fails.
 pub(super) async fn start(
@@ -54,6 +55,7 @@ pub(super) async fn start(
     node: &str,
     language: &Language,
     limits: &Limits,
+    cpuset: Option<&CpuSet>,
     warm_paths: &[String],
     name: String,
 ) -> anyhow::Result<RunnerContainer> {
@@ -69,6 +71,7 @@ pub(super) async fn start(
         volume: None,
         code_read_only: false,
         limits,
+        cpuset,
         labels: engine::labels(node, &format!("warm-{id}")),
     };
     engine::create_container(docker, &name, &spec).await?;

@@ -39,7 +39,7 @@ use super::pool_sizing::{self, Demand, Sizing};
 use super::reuse::ReusePolicy;
 use super::runner_container::{self, REMOVAL_GRACE, RunnerContainer};
 use super::sweeper::LATE_SWEEPS;
-use super::{Language, Limits};
+use super::{CpuSet, Language, Limits};
 
 /// Runner containers started at once by the refill (a start mostly waits on
 /// the engine). The refill only runs while the node is not busy (see
@@ -154,6 +154,8 @@ impl Shelves {
 pub(super) struct WarmPool {
     docker: Docker,
     node: String,
+    /// The CPUs its containers are pinned to, if any.
+    cpuset: Option<CpuSet>,
     settings: PoolSettings,
     shelves: Arc<Mutex<Shelves>>,
     /// Wakes the refill.
@@ -172,6 +174,7 @@ impl WarmPool {
     pub(super) fn new(
         docker: Docker,
         node: String,
+        cpuset: Option<CpuSet>,
         languages: &[Language],
         settings: PoolSettings,
     ) -> WarmPool {
@@ -194,6 +197,7 @@ impl WarmPool {
         WarmPool {
             docker,
             node,
+            cpuset,
             shelves: Arc::new(Mutex::new(Shelves {
                 warm: HashMap::new(),
                 lent: HashMap::new(),
@@ -488,6 +492,7 @@ impl WarmPool {
             &self.node,
             language,
             &language.limits,
+            self.cpuset.as_ref(),
             &language.warm_paths,
             name.clone(),
         )

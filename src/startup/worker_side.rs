@@ -16,8 +16,8 @@ use tokio::task::JoinHandle;
 use crate::configuration::Settings;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, ping};
 use crate::sandbox::{
-    ConnectingSandbox, DockerSandbox, Language, PoolSettings, PooledSandbox, Sandbox, engine,
-    sweeper,
+    ConnectingSandbox, CpuSet, DockerSandbox, Language, PoolSettings, PooledSandbox, Sandbox,
+    engine, sweeper,
 };
 use crate::submission::Rules;
 use crate::worker::{Router, RouterArgs};
@@ -136,6 +136,7 @@ pub(super) async fn start_on_docker(
     let background = Arc::new(Mutex::new(Background::default()));
     let engine_side = EngineSide {
         node: node_name.to_string(),
+        cpuset: settings.cpuset()?,
         languages: languages.clone(),
         pool: settings.pool(),
         background: background.clone(),
@@ -182,6 +183,8 @@ pub(super) async fn start_on_docker(
 /// appears later: the same either way.
 struct EngineSide {
     node: String,
+    /// The CPUs every sandbox of this node is pinned to, if any.
+    cpuset: Option<CpuSet>,
     languages: Arc<BTreeMap<String, Language>>,
     pool: Option<PoolSettings>,
     background: Arc<Mutex<Background>>,
@@ -192,7 +195,7 @@ impl EngineSide {
     /// fresh containers) with the refill and the orphan sweep running.
     async fn start(&self, docker: bollard::Docker) -> Arc<dyn Sandbox> {
         prepare_engine(&docker, &self.node, &self.languages).await;
-        let cold = DockerSandbox::new(docker.clone(), &self.node);
+        let cold = DockerSandbox::new(docker.clone(), &self.node).with_cpuset(self.cpuset.clone());
         let mut background = lock(&self.background);
         if background.stopped {
             return Arc::new(cold);

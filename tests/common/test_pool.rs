@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use braindrill::sandbox::{
-    DockerSandbox, Language, PoolSettings, PoolSizing, PooledSandbox, ReusePolicy, engine,
+    CpuSet, DockerSandbox, Language, PoolSettings, PoolSizing, PooledSandbox, ReusePolicy, engine,
 };
 
 use super::{configured_languages, language};
@@ -49,9 +49,36 @@ impl TestPool {
     /// A pool that keeps only the keys of `languages` warm, sized by
     /// `sizing` from its demand.
     pub fn start_sized(languages: &[Language], sizing: PoolSizing, reuse: ReusePolicy) -> TestPool {
+        TestPool::start_on_cpus(languages, sizing, reuse, None)
+    }
+
+    /// A recycling pool of one container per key of `languages`, whose
+    /// containers (warm or started on demand) are pinned to `cpuset`, as a
+    /// node's `sandbox.cpuset` pins them.
+    pub fn start_pinned(languages: &[Language], cpuset: CpuSet) -> TestPool {
+        let sizing = PoolSizing {
+            min_per_key: 1,
+            max_per_key: 1,
+            max_total: languages.len(),
+            demand_window: Duration::from_secs(60),
+        };
+        let reuse = ReusePolicy {
+            mode: braindrill::sandbox::ReuseMode::Recycle,
+            max_runs: 50,
+            max_age: Duration::from_secs(300),
+        };
+        TestPool::start_on_cpus(languages, sizing, reuse, Some(cpuset))
+    }
+
+    fn start_on_cpus(
+        languages: &[Language],
+        sizing: PoolSizing,
+        reuse: ReusePolicy,
+        cpuset: Option<CpuSet>,
+    ) -> TestPool {
         let node = format!("pool-test-{}", uuid::Uuid::new_v4());
         let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
-        let cold = DockerSandbox::new(docker, &node);
+        let cold = DockerSandbox::new(docker, &node).with_cpuset(cpuset);
         let pool = PooledSandbox::new(
             cold,
             &node,
