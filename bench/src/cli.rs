@@ -28,6 +28,8 @@ pub enum Command {
     Overload(OverloadArgs),
     /// Run a program of a fixed CPU time at several concurrency levels: verdicts and reported CPU time.
     CpuFairness(crate::cpu_fairness::CpuFairnessArgs),
+    /// One workload (python hello or the real programs) against two running setups, passes alternating.
+    Compare(crate::compare::CompareArgs),
 }
 
 #[derive(Args)]

@@ -1,6 +1,6 @@
 //! `braindrill-bench`: the benchmark harness of braindrill.
 //!
-//! Four measurements, each one command:
+//! Six measurements, each one command:
 //!
 //! - `braindrill-bench http --url http://127.0.0.1:8080` ([`http_load`])
 //!   drives `POST /lang/{language}` of a running node with C concurrent
@@ -27,6 +27,11 @@
 //!   ([`cpu_fairness`]) runs a program of a fixed CPU time at 1 and at 16
 //!   concurrent clients and reports the verdicts and the CPU time the
 //!   engine reports at each level.
+//! - `braindrill-bench compare --url http://127.0.0.1:A http://127.0.0.1:B`
+//!   ([`compare`]) runs one workload (python hello or the corpus) against
+//!   two running setups in one run, their passes alternating: one worker
+//!   node against two, or recycling against single use; runs/s of each and
+//!   the ratio.
 //! - `braindrill-bench start-costs` ([`start_costs`]) measures through the
 //!   Engine API what create + start + wait + remove of a container costs
 //!   bare, with each option of the hardened sandbox spec added alone, and
@@ -38,6 +43,7 @@
 
 mod cleanup;
 mod cli;
+mod compare;
 mod corpus;
 mod cpu_fairness;
 mod docker_baseline;
@@ -96,6 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 programs::programs_bench(args, machine).await
             }
             Command::CpuFairness(args) => cpu_fairness::cpu_fairness(args).await,
+            Command::Compare(args) => compare::compare(args).await,
         }
     };
     // A margin over the run's own bound: only a hung engine reaches it.

@@ -290,39 +290,13 @@ fn collect(
 /// One `POST /api/v1/execute` of a program, its answer checked.
 async fn engine_run(sides: &Sides<'_>, index: usize) -> RunOutcome {
     let program = &sides.programs[index];
-    let body = serde_json::json!({
-        "language": program.language.api_name,
-        "code": program.code,
-    });
     let mut outcome = RunOutcome {
         program: index,
         failure: None,
         cpu_ms: None,
         memory_peak_bytes: None,
     };
-    let answer = async {
-        let response = sides
-            .client
-            .post(&sides.endpoint)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|error| format!("request: {error}"))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| format!("reading the answer: {error}"))?;
-        if status != reqwest::StatusCode::OK {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-            return Err(format!("HTTP {status}: {text}"));
-        }
-        serde_json::from_slice::<serde_json::Value>(&bytes)
-            .map_err(|error| format!("the answer is no JSON: {error}"))
-    }
-    .await;
-    let result = match answer {
+    let result = match post_program(&sides.client, &sides.endpoint, program).await {
         Ok(result) => result,
         Err(reason) => {
             outcome.failure = Some(reason);
@@ -331,17 +305,54 @@ async fn engine_run(sides: &Sides<'_>, index: usize) -> RunOutcome {
     };
     outcome.cpu_ms = result["cpu_time_ms"].as_f64();
     outcome.memory_peak_bytes = result["memory_peak_bytes"].as_f64();
+    outcome.failure = check_answer(program, &result);
+    outcome
+}
+
+/// Sends `program` to `endpoint` (`POST /api/v1/execute`): its result, or
+/// why there is none (no answer, not 200, not JSON).
+pub async fn post_program(
+    client: &reqwest::Client,
+    endpoint: &str,
+    program: &Program,
+) -> Result<serde_json::Value, String> {
+    let body = serde_json::json!({
+        "language": program.language.api_name,
+        "code": program.code,
+    });
+    let response = client
+        .post(endpoint)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|error| format!("request: {error}"))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|error| format!("reading the answer: {error}"))?;
+    if status != reqwest::StatusCode::OK {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+        return Err(format!("HTTP {status}: {text}"));
+    }
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .map_err(|error| format!("the answer is no JSON: {error}"))
+}
+
+/// Why the engine's result of `program` is not a correct run (status `ok`,
+/// exit 0, its `OK <name>` line last), or none when it is.
+pub fn check_answer(program: &Program, result: &serde_json::Value) -> Option<String> {
     let status = result["status"].as_str().unwrap_or("");
     let exit_code = result["exit_code"].as_i64();
     let stdout = result["stdout"].as_str().unwrap_or("");
-    if status != "ok" || exit_code != Some(0) || !program.passed(stdout) {
-        outcome.failure = Some(format!(
+    (status != "ok" || exit_code != Some(0) || !program.passed(stdout)).then(|| {
+        format!(
             "status {status}, exit {exit_code:?}, stdout ends {:?}, stderr {:?}",
             tail(stdout),
             tail(result["stderr"].as_str().unwrap_or(""))
-        ));
-    }
-    outcome
+        )
+    })
 }
 
 /// One host process of a program: its file in a folder of its own (removed
