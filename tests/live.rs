@@ -501,6 +501,34 @@ async fn refusals_close_with_their_codes_and_ndjson_streams_the_same_messages() 
     let (_, _, exit) = holder.finish().await;
     assert_eq!(exit["status"], "ok", "{exit}");
 
+    // A program that does not read its stdin: what waits for it is bounded
+    // (the sandbox's queue, then the node's 1 MiB), then the run ends.
+    let mut deaf = Live::connect(&node, &query).await;
+    deaf.send(json!({"type": "run", "language": "python", "code": "import time\ntime.sleep(30)"}))
+        .await;
+    assert_eq!(deaf.next().await.expect("started")["type"], "started");
+    let chunk = "z".repeat(64 * 1024);
+    let mut sent = 0;
+    let error = loop {
+        // The socket may close under the sends: then read why.
+        let sending = deaf
+            .socket
+            .send(Message::text(
+                json!({"type": "stdin", "data": chunk}).to_string(),
+            ))
+            .await;
+        sent += chunk.len();
+        assert!(sent < 256 << 20, "256 MiB of stdin were taken");
+        if sending.is_err() || sent % (4 << 20) == 0 {
+            let next = tokio::time::timeout(Duration::from_millis(50), deaf.socket.next()).await;
+            if let Ok(Some(Ok(Message::Text(text)))) = next {
+                break serde_json::from_str::<Value>(&text).expect("JSON");
+            }
+        }
+    };
+    assert_eq!(error["code"], "payload_too_large", "{error}");
+    println!("{sent} bytes of stdin sent to a program that does not read before it ended");
+
     // NDJSON: the same messages, one per line, stdin closed after the
     // request's.
     let response = client()

@@ -121,6 +121,12 @@ pub enum StreamItem {
     Exit(Box<Executed>),
     /// The run's node was lost or failed it: the run is over.
     Lost(String),
+    /// The node ended the run for its client's fault: the JSON API's
+    /// error code, and why.
+    Refused {
+        code: String,
+        message: String,
+    },
 }
 
 /// One live run on its node, from its start to its end.
@@ -297,6 +303,10 @@ async fn pull(
                 LiveItem::Gone(reason) => {
                     last = true;
                     StreamItem::Lost(reason)
+                }
+                LiveItem::Refused { code, message } => {
+                    last = true;
+                    StreamItem::Refused { code, message }
                 }
             })
             .collect();

@@ -63,6 +63,13 @@ pub enum LiveItem {
     /// The node knows no such run (it ended and was collected, or was
     /// cancelled), or failed it.
     Gone(String),
+    /// The node ended the run for its client's fault, with the JSON API's
+    /// error code (`payload_too_large`: more input waited for the program
+    /// than the node holds).
+    Refused {
+        code: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,7 +16,7 @@
 //! removed on every path, a dropped (cancelled) run included.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -72,6 +72,10 @@ pub struct LiveIo {
     /// Bounded: its capacity is the run's window of unread output.
     pub events: mpsc::Sender<LiveEvent>,
     pub input: mpsc::UnboundedReceiver<LiveInput>,
+    /// Bytes of stdin sent and not yet written to the sandbox: whoever
+    /// sends input adds to it, the run takes off what it wrote (so the
+    /// sender can bound what waits for a program that does not read).
+    pub input_pending: Arc<AtomicUsize>,
     /// A run with no output and no input for this long ends.
     pub idle: Duration,
 }
@@ -216,7 +220,13 @@ async fn run_steps(
     if !submission.stdin.is_empty() {
         initial.push(LiveInput::Stdin(submission.stdin.clone()));
     }
-    let writer = tokio::spawn(write_input(input, io.input, initial, active.clone(), born));
+    let writer = tokio::spawn(write_input(
+        input,
+        io.input,
+        initial,
+        io.input_pending.clone(),
+        (active.clone(), born),
+    ));
     let _writer = AbortOnDrop(writer);
 
     let mut decoder = FrameDecoder::default();
@@ -311,15 +321,15 @@ async fn write_input(
     mut input: AttachedInput,
     mut from_client: mpsc::UnboundedReceiver<LiveInput>,
     initial: Vec<LiveInput>,
-    active: Arc<AtomicU64>,
-    born: Instant,
+    input_pending: Arc<AtomicUsize>,
+    (active, born): (Arc<AtomicU64>, Instant),
 ) {
     let mut pending = initial.into_iter();
     loop {
-        let next = match pending.next() {
-            Some(next) => next,
+        let (next, counted) = match pending.next() {
+            Some(next) => (next, false),
             None => match from_client.recv().await {
-                Some(next) => next,
+                Some(next) => (next, true),
                 // Nobody sends more: the input stays open (the client may
                 // only be reading); the run ends by itself or is dropped.
                 None => return std::future::pending().await,
@@ -329,6 +339,9 @@ async fn write_input(
         let bytes = encode_input(&next);
         if input.write_all(&bytes).await.is_err() || input.flush().await.is_err() {
             return;
+        }
+        if let (LiveInput::Stdin(text), true) = (&next, counted) {
+            input_pending.fetch_sub(text.len(), Ordering::Relaxed);
         }
     }
 }

@@ -7,7 +7,7 @@
 //! limits (its timers keep running) or the abandonment check end it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +32,9 @@ const WINDOW_EVENTS: usize = 16;
 const MAX_PULL_WAIT: Duration = Duration::from_secs(5);
 /// How often a run looks whether its master still pulls.
 const ABANDON_CHECK: Duration = Duration::from_secs(5);
+/// Stdin that may wait for a program that does not read it; past it the
+/// run ends (`payload_too_large`) rather than grow the node.
+const MAX_PENDING_INPUT: usize = 1024 * 1024;
 
 /// The live runs of this node, by execution id.
 pub struct LiveRuns {
@@ -47,6 +50,10 @@ struct LiveRun {
     task: AbortHandle,
     /// When it was last pulled ([`now_ms`]).
     pulled: Arc<AtomicU64>,
+    /// Stdin bytes sent and not yet written to the sandbox.
+    input_pending: Arc<AtomicUsize>,
+    /// Why the node ended it, for its next pull.
+    refused: Mutex<Option<String>>,
 }
 
 impl LiveRuns {
@@ -87,13 +94,19 @@ impl LiveRuns {
         let (items, items_out) = mpsc::channel(WINDOW_EVENTS);
         let (input, input_in) = mpsc::unbounded_channel();
         let pulled = Arc::new(AtomicU64::new(now_ms()));
-        let io_idle = Duration::from_millis(start.idle_ms);
+        let input_pending = Arc::new(AtomicUsize::new(0));
+        let (events, events_out) = mpsc::channel(WINDOW_EVENTS);
+        let io = LiveIo {
+            events,
+            input: input_in,
+            input_pending: input_pending.clone(),
+            idle: Duration::from_millis(start.idle_ms),
+        };
         let task = tokio::spawn(drive(
             self.clone(),
             submission,
+            (io, events_out),
             items,
-            input_in,
-            io_idle,
             pulled.clone(),
         ));
         tracing::info!(%execution_id, "live execution started");
@@ -104,6 +117,8 @@ impl LiveRuns {
                 input,
                 task: task.abort_handle(),
                 pulled,
+                input_pending,
+                refused: Mutex::new(None),
             }),
         );
         Ok(LiveStarted {
@@ -146,7 +161,18 @@ impl LiveRuns {
                     items.push(item);
                 }
                 None => {
-                    items.push(LiveItem::Gone("the live execution ended".into()));
+                    let refused = run
+                        .refused
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .take();
+                    items.push(match refused {
+                        Some(message) => LiveItem::Refused {
+                            code: "payload_too_large".into(),
+                            message,
+                        },
+                        None => LiveItem::Gone("the live execution ended".into()),
+                    });
                     ended = true;
                 }
             }
@@ -169,9 +195,25 @@ impl LiveRuns {
 
     /// Input for a run, in the order it arrives.
     pub fn send(&self, send: LiveSendRequest) {
-        if let Some(run) = self.lock().get(&send.execution_id) {
-            let _ = run.input.send(send.input);
+        let Some(run) = self.lock().get(&send.execution_id).cloned() else {
+            return;
+        };
+        if let crate::sandbox::LiveInput::Stdin(text) = &send.input {
+            let pending = run.input_pending.fetch_add(text.len(), Ordering::Relaxed) + text.len();
+            if pending > MAX_PENDING_INPUT {
+                let message = format!(
+                    "the program did not read its input: more than {MAX_PENDING_INPUT} bytes of stdin waited for it"
+                );
+                tracing::info!(execution_id = %send.execution_id, "live execution ended: {message}");
+                *run.refused
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(message);
+                // Its next pull finds the channel closed, and the reason.
+                run.task.abort();
+                return;
+            }
         }
+        let _ = run.input.send(send.input);
     }
 
     /// Stops a run (its sandbox is removed); whether there was one.
@@ -205,27 +247,14 @@ fn now_ms() -> u64 {
 async fn drive(
     runs: Arc<LiveRuns>,
     submission: crate::sandbox::Submission,
+    (io, mut events_out): (LiveIo, mpsc::Receiver<LiveEvent>),
     items: mpsc::Sender<LiveItem>,
-    input: mpsc::UnboundedReceiver<crate::sandbox::LiveInput>,
-    idle: Duration,
     pulled: Arc<AtomicU64>,
 ) {
     let execution_id = submission.execution_id.clone();
-    let (events, mut events_out) = mpsc::channel(WINDOW_EVENTS);
     let sandbox = runs.sandbox.clone();
     let started = Instant::now();
-    let run = tokio::spawn(async move {
-        sandbox
-            .live(
-                submission,
-                LiveIo {
-                    events,
-                    input,
-                    idle,
-                },
-            )
-            .await
-    });
+    let run = tokio::spawn(async move { sandbox.live(submission, io).await });
     let _run = AbortOnDrop(run.abort_handle());
     let mut run = run;
     let mut check = tokio::time::interval(ABANDON_CHECK);

@@ -29,8 +29,9 @@ use crate::wire::{self, frame};
 
 /// Largest input frame the engine sends.
 const MAX_INPUT: usize = 1024 * 1024;
-/// Input chunks that may wait for the program to read them.
-const QUEUED_INPUT: usize = 64;
+/// Input chunks that may wait for the program to read them (the engine
+/// sends at most 64 KiB a chunk: 1 MiB in all).
+const QUEUED_INPUT: usize = 16;
 const SIGNALS: [u8; 5] = [1, 2, 3, 9, 15];
 
 extern "C" {

@@ -119,6 +119,17 @@ pub fn item_json(item: StreamItem, language: &str) -> (String, Option<Option<u16
                 Some(Some(close_code(&error))),
             ),
         },
+        StreamItem::Refused { code, message } => {
+            let close = if code == "payload_too_large" {
+                4413
+            } else {
+                4400
+            };
+            (
+                ServerMessage::Error { code, message }.json(),
+                Some(Some(close)),
+            )
+        }
         StreamItem::Lost(message) => (
             ServerMessage::Error {
                 code: "worker_lost".into(),
