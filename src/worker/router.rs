@@ -5,6 +5,9 @@
 //! registers each execution as it arrives, so that a `Cancel` that follows
 //! it finds it.
 //!
+//! Live executions (started, pulled, fed and cancelled by their master)
+//! go to the node's [`LiveRuns`], beside the slots.
+//!
 //! The workers are its children: a worker that dies mid-execution has its
 //! request answered as a crash and is replaced by a fresh one before its
 //! slot is given to anyone else.
