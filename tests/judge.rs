@@ -55,6 +55,15 @@ elif op == "float":
     print(0.1 + 0.2)
 elif op == "far":
     print(0.3 + 2e-9)
+elif op == "leave":
+    import subprocess
+    open("/tmp/left", "w").write("x")
+    subprocess.Popen(["sleep", "30"], start_new_session=True)
+    print("left")
+elif op == "look":
+    import os
+    others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid())]
+    print(os.path.exists("/tmp/left"), len(others))
 elif op == "sleep":
     time.sleep(float(words[1]))
     print(" ".join(words[2:]))
@@ -289,6 +298,18 @@ async fn every_verdict_every_comparison_and_the_api() {
         ["runtime_error", "skipped"],
         "{stopped}"
     );
+
+    // The reset between two tests: what one leaves (a process of its own
+    // session, a file in the scratch area), the next does not find.
+    let reset = judged(
+        &node,
+        python(json!([
+            {"stdin": "leave", "expected_output": "left"},
+            {"stdin": "look", "expected_output": "False 0"},
+        ])),
+    )
+    .await;
+    assert_eq!(verdicts(&reset), ["accepted", "accepted"], "{reset}");
 
     comparisons(&node).await;
     hundred_tests_compile_once(&node).await;
