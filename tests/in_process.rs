@@ -23,7 +23,7 @@ use braindrill::startup::{self, RunningNode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use common::{COOKIE, free_port};
+use common::in_process_settings;
 use fake_sandbox::{BLOCK, FakeSandbox, HOLD};
 
 /// The keys the keyed node accepts.
@@ -41,29 +41,6 @@ struct Nodes {
     /// One execution at a time, none waiting, and a short body timeout.
     narrow: SocketAddr,
     sandbox: Arc<FakeSandbox>,
-}
-
-/// Settings of an in-process node: loopback, a free cluster port, an HTTP
-/// port chosen by the OS, and `extra` on top.
-fn settings(role: &str, extra: &[(&str, &str)]) -> Settings {
-    let cluster_port = free_port().to_string();
-    // Later pairs override earlier ones, as in a process environment.
-    let vars: Vec<(String, String)> = [
-        ("CLUSTER_ROLE", role),
-        ("CLUSTER_IP", "127.0.0.1"),
-        ("CLUSTER_PORT", &cluster_port),
-        ("CLUSTER_COOKIE", COOKIE),
-        // No peer crosses a network here: the link's TLS is tested with
-        // real processes (tests/cluster.rs, tests/cluster_link.rs).
-        ("CLUSTER_DEVELOPMENT", "true"),
-        ("HTTP_HOST", "127.0.0.1"),
-        ("HTTP_PORT", "0"),
-    ]
-    .into_iter()
-    .chain(extra.iter().copied())
-    .map(|(key, value)| (key.to_string(), value.to_string()))
-    .collect();
-    Settings::load(None, vars).expect("the test settings load")
 }
 
 fn nodes() -> &'static Nodes {
@@ -116,7 +93,9 @@ fn nodes() -> &'static Nodes {
 }
 
 async fn start(sandbox: &Arc<FakeSandbox>, extra: &[(&str, &str)]) -> anyhow::Result<RunningNode> {
-    let node = startup::start_with_sandbox(settings("standalone", extra), sandbox.clone()).await?;
+    let node =
+        startup::start_with_sandbox(in_process_settings("standalone", extra), sandbox.clone())
+            .await?;
     let address = node.http_address().expect("a standalone node serves HTTP");
     wait_until_ready(address).await;
     Ok(node)
@@ -671,7 +650,7 @@ fn assert_retry_after(answer: &Answer) {
 /// their arrival (half its margin).
 async fn one_at_a_time_master() -> RunningNode {
     let node = startup::start_with_sandbox(
-        settings(
+        in_process_settings(
             "master",
             &[
                 ("BRAINDRILL__HTTP__MAX_CONCURRENT", "1"),
@@ -858,7 +837,7 @@ async fn a_node_started_in_process_stops_on_request() {
     // A master alone: it joins no router group, so it cannot disturb the
     // shared nodes; it sends its work to their routers.
     let sandbox = nodes().sandbox.clone();
-    let node = startup::start_with_sandbox(settings("master", &[]), sandbox)
+    let node = startup::start_with_sandbox(in_process_settings("master", &[]), sandbox)
         .await
         .expect("a master starts in-process");
     let address = node.http_address().expect("a master serves HTTP");
@@ -879,12 +858,14 @@ async fn a_node_that_cannot_listen_says_so() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
     let port = taken.local_addr().expect("an address").port().to_string();
     let sandbox = nodes().sandbox.clone();
-    let error =
-        match startup::start_with_sandbox(settings("master", &[("HTTP_PORT", &port)]), sandbox)
-            .await
-        {
-            Ok(_) => panic!("a master started on a taken port"),
-            Err(error) => format!("{error:#}"),
-        };
+    let error = match startup::start_with_sandbox(
+        in_process_settings("master", &[("HTTP_PORT", &port)]),
+        sandbox,
+    )
+    .await
+    {
+        Ok(_) => panic!("a master started on a taken port"),
+        Err(error) => format!("{error:#}"),
+    };
     assert!(error.contains("cannot listen for HTTP"), "{error}");
 }

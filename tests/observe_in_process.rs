@@ -13,35 +13,14 @@ mod fake_sandbox;
 use std::sync::Arc;
 use std::time::Duration;
 
-use braindrill::configuration::Settings;
 use braindrill::startup::{self, RunningNode};
 use serde_json::json;
 
+use common::in_process_settings;
 use common::scrape::{count, sample};
-use common::{COOKIE, free_port};
 use fake_sandbox::{BLOCK, FakeSandbox};
 
 const KEY: &str = "observe-test-key-0001";
-
-fn settings(role: &str, extra: &[(&str, &str)]) -> Settings {
-    let cluster_port = free_port().to_string();
-    let vars: Vec<(String, String)> = [
-        ("CLUSTER_ROLE", role),
-        ("CLUSTER_IP", "127.0.0.1"),
-        ("CLUSTER_PORT", &cluster_port),
-        ("CLUSTER_COOKIE", COOKIE),
-        // No peer crosses a network here: the link's TLS is tested with
-        // real processes (tests/cluster.rs, tests/cluster_link.rs).
-        ("CLUSTER_DEVELOPMENT", "true"),
-        ("HTTP_HOST", "127.0.0.1"),
-        ("HTTP_PORT", "0"),
-    ]
-    .into_iter()
-    .chain(extra.iter().copied())
-    .map(|(key, value)| (key.to_string(), value.to_string()))
-    .collect();
-    Settings::load(None, vars).expect("the test settings load")
-}
 
 fn url(node: &RunningNode, path: &str) -> String {
     format!("http://{}{path}", node.http_address().expect("serves HTTP"))
@@ -71,7 +50,7 @@ async fn scrape(client: &reqwest::Client, node: &RunningNode) -> String {
 async fn metrics_count_executions_by_status_and_refusals_by_reason() {
     let sandbox = Arc::new(FakeSandbox::default());
     let node = startup::start_with_sandbox(
-        settings(
+        in_process_settings(
             "standalone",
             &[
                 ("API_KEYS", KEY),
@@ -235,7 +214,7 @@ async fn the_playground_page_and_its_editor_are_served_without_a_key() {
     std::fs::write(editor.join("lib/codemirror.js"), "// the editor").expect("writes");
     let secret = editor.with_extension("secret");
     std::fs::write(&secret, "not to be served").expect("writes");
-    let node = startup::start(settings(
+    let node = startup::start(in_process_settings(
         "master",
         &[
             ("API_KEYS", KEY),

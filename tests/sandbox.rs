@@ -650,6 +650,21 @@ print(os.path.basename(command[0].decode()), os.getppid())
     assert_eq!(stdout, "braindrill-runner 1\n");
 }
 
+/// The program, and what it starts, are the OOM killer's first choice: a
+/// program that exhausts the sandbox's memory is killed, not the runner
+/// (PID 1, in the same memory cgroup), which then reports the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_program_not_the_runner_is_the_oom_killers_choice() {
+    let sandbox = sandbox();
+    let code = r#"import subprocess
+own = open("/proc/self/oom_score_adj").read().strip()
+child = subprocess.run(["cat", "/proc/self/oom_score_adj"], capture_output=True, text=True).stdout.strip()
+print(own, child)
+"#;
+    let stdout = run_python_ok(&sandbox, code, &[]).await;
+    assert_eq!(stdout, "1000 1000\n");
+}
+
 #[test]
 fn the_container_spec_is_hardened() {
     let limits = language("python").limits;

@@ -14,11 +14,10 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use ractor::ActorId;
-use ractor::rpc::CallResult;
 use tokio::task::JoinHandle;
 
 use super::node_table::NodeTable;
-use crate::protocol::{CancelRequest, PingRequest, RouterMessage, Wire};
+use crate::protocol::{CancelRequest, PingRequest, RouterMessage, Wire, ping};
 
 pub struct Heartbeat {
     pub table: Arc<NodeTable>,
@@ -44,18 +43,13 @@ impl Heartbeat {
             missed.retain(|router, _| present.contains(router));
             self.table.forget_departed(&present);
             let pings = routers.iter().map(|router| async move {
-                let answer = router
-                    .call(
-                        |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
-                        Some(self.timeout),
-                    )
-                    .await;
+                let answer = ping(router, PingRequest::default(), self.timeout).await;
                 (router, answer)
             });
             for (router_ref, answer) in join_all(pings).await {
                 let router = router_ref.get_id();
                 match answer {
-                    Ok(CallResult::Success(Wire(Ok(reply)))) => {
+                    Ok(reply) => {
                         missed.remove(&router);
                         self.table.record_slots(router, reply.workers);
                         for execution_id in self.table.take_abandoned(router) {

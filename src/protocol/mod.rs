@@ -9,9 +9,11 @@
 
 pub mod codec;
 pub mod messages;
+pub mod ping;
 
 pub use codec::{PROTOCOL_VERSION, Wire, WireFault};
 pub use messages::{
     CancelRequest, Executed, ExecutionFailure, ExecutionReply, ExecutionRequest, PingReply,
     PingRequest, ROUTER_GROUP, RouterMessage, TestPlan,
 };
+pub use ping::ping;

@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::FutureExt;
-use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, pg};
 use tokio::task::JoinHandle;
 
 use crate::configuration::Settings;
-use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, Wire};
+use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, ping};
 use crate::sandbox::{
     ConnectingSandbox, DockerSandbox, Language, PoolSettings, PooledSandbox, Sandbox, engine,
     sweeper,
@@ -68,15 +67,9 @@ impl WorkerSide {
         pg::leave(ROUTER_GROUP.to_string(), vec![self.router.get_cell()]);
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         while tokio::time::Instant::now() < deadline {
-            let ping = self
-                .router
-                .call(
-                    |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
-                    Some(Duration::from_secs(1)),
-                )
-                .await;
-            match ping {
-                Ok(CallResult::Success(Wire(Ok(reply)))) if reply.busy + reply.queued > 0 => {
+            let answer = ping(&self.router, PingRequest::default(), Duration::from_secs(1)).await;
+            match answer {
+                Ok(reply) if reply.busy + reply.queued > 0 => {
                     tracing::info!(
                         busy = reply.busy,
                         queued = reply.queued,

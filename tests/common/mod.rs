@@ -19,6 +19,32 @@ pub const COOKIE: &str = "braindrill-test-cookie";
 /// The default time limit of test nodes, in ms (see [`Node::start`]).
 pub const TEST_TIMEOUT_MS: u64 = 10_000;
 
+/// Settings of a node started in the test's own process: loopback, a free
+/// cluster port, an HTTP port chosen by the OS, development mode (no peer
+/// crosses a network here: the link's TLS is tested with real processes in
+/// tests/cluster.rs and tests/cluster_link.rs), and `extra` on top; later
+/// pairs override earlier ones, as in a process environment.
+pub fn in_process_settings(
+    role: &str,
+    extra: &[(&str, &str)],
+) -> braindrill::configuration::Settings {
+    let cluster_port = free_port().to_string();
+    let vars: Vec<(String, String)> = [
+        ("CLUSTER_ROLE", role),
+        ("CLUSTER_IP", "127.0.0.1"),
+        ("CLUSTER_PORT", &cluster_port),
+        ("CLUSTER_COOKIE", COOKIE),
+        ("CLUSTER_DEVELOPMENT", "true"),
+        ("HTTP_HOST", "127.0.0.1"),
+        ("HTTP_PORT", "0"),
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .map(|(key, value)| (key.to_string(), value.to_string()))
+    .collect();
+    braindrill::configuration::Settings::load(None, vars).expect("the test settings load")
+}
+
 /// A port that was free a moment ago. Taken below the kernel's ephemeral
 /// range (32768 and up by default), so that no outgoing connection of
 /// another test can grab it between now and the node's bind; each test
@@ -54,6 +80,9 @@ pub struct Node {
     config: Option<PathBuf>,
     /// This node's TLS files, removed with it.
     secrets: PathBuf,
+    /// Killed (SIGKILL) and not started again: its sandboxes are left, as a
+    /// crash leaves them, and are swept when the node is dropped.
+    crashed: bool,
 }
 
 impl Node {
@@ -122,6 +151,7 @@ impl Node {
             env,
             config: None,
             secrets,
+            crashed: false,
         };
         node.spawn();
         node
@@ -183,6 +213,7 @@ impl Node {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+            self.crashed = true;
         }
     }
 
@@ -207,6 +238,8 @@ impl Node {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+        // The new run sweeps its crashed run's sandboxes itself.
+        self.crashed = false;
     }
 
     pub fn log_text(&self) -> String {
@@ -246,6 +279,9 @@ impl Drop for Node {
             let _ = child.kill();
             let _ = child.wait();
         }
+        if self.crashed {
+            sweep_crashed_node(&self.name());
+        }
         if std::thread::panicking() {
             eprintln!(
                 "--- log of {} {} ---\n{}",
@@ -256,6 +292,33 @@ impl Drop for Node {
         }
         let _ = std::fs::remove_file(&self.log);
         let _ = std::fs::remove_dir_all(&self.secrets);
+    }
+}
+
+/// Removes the sandboxes a killed node left on the engine, as its next run
+/// or a surviving node's orphan sweep would in a cluster that goes on; a
+/// test's cluster ends instead. Only a crashed node's: a graceful stop that
+/// leaves anything is a leak the suite's final check must see.
+fn sweep_crashed_node(name: &str) {
+    let label = format!("label=braindrill.node={name}");
+    for (list, remove) in [
+        (vec!["ps", "-aq"], vec!["rm", "-fv"]),
+        (vec!["volume", "ls", "-q"], vec!["volume", "rm", "-f"]),
+    ] {
+        let Ok(listed) = Command::new("docker")
+            .args(&list)
+            .args(["--filter", &label])
+            .output()
+        else {
+            return;
+        };
+        let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if !ids.is_empty() {
+            let _ = Command::new("docker").args(&remove).args(&ids).output();
+        }
     }
 }
 

@@ -116,12 +116,15 @@ pub fn run(out: &mut io::Stdout, step: Step, crew: &mut Crew) -> Result<bool, St
     let oom_before = oom_kills();
     let (usage_before, peak_before) = (memory_usage(), memory_peak());
     let started = Instant::now();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .current_dir(CODE_DIR)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    sys::prefer_for_oom_kill(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|error| format!("cannot start {program}: {error}"))?;
     let pid = child.id() as i32;

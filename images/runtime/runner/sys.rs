@@ -5,13 +5,17 @@
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
+use std::process::Command;
 
 const PR_SET_DUMPABLE: i32 = 4;
 const SIGKILL: i32 = 9;
 const WNOHANG: i32 = 1;
 const IPC_RMID: i32 = 0;
 const PRIO_PROCESS: i32 = 0;
+const O_WRONLY: i32 = 1;
+const O_CLOEXEC: i32 = 0o2000000;
 /// Resources a program's process can lower on the runner (prlimit), which
 /// the next program would inherit: every RLIMIT_* of Linux.
 pub const RLIMITS: i32 = 16;
@@ -33,6 +37,9 @@ pub struct Rlimit {
 
 extern "C" {
     fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+    fn open(path: *const i8, flags: i32, ...) -> i32;
+    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+    fn close(fd: i32) -> i32;
     fn kill(pid: i32, sig: i32) -> i32;
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
     fn shmctl(id: i32, cmd: i32, buf: *mut u8) -> i32;
@@ -54,6 +61,41 @@ pub fn set_non_dumpable() {
     // SAFETY: prctl with integer arguments only changes this process's flag.
     unsafe {
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/// Makes the process `command` starts, and every process it will start,
+/// the OOM killer's first choice (oom_score_adj 1000, inherited), so
+/// that a program that exhausts the sandbox's memory is killed rather than
+/// the runner, which shares its memory cgroup and must report the run. Only
+/// async-signal-safe system calls on static data: nothing is allocated
+/// after a fork of a threaded process. The runner is not dumpable, so its
+/// /proc files, a fresh child's included, belong to root until the child is
+/// made dumpable again (exec would do so anyway); raising one's own score
+/// needs no privilege. Best effort: a failure leaves the default score.
+pub fn prefer_for_oom_kill(command: &mut Command) {
+    // SAFETY: the hook runs between fork and exec and makes only
+    // async-signal-safe system calls.
+    unsafe {
+        command.pre_exec(|| {
+            prefer_for_oom_kill_in_child();
+            Ok(())
+        });
+    }
+}
+
+fn prefer_for_oom_kill_in_child() {
+    const PATH: &[u8] = b"/proc/self/oom_score_adj\0";
+    const MOST: &[u8] = b"1000";
+    // SAFETY: prctl, open, write and close are async-signal-safe and read
+    // only the static buffers above.
+    unsafe {
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        let fd = open(PATH.as_ptr().cast(), O_WRONLY | O_CLOEXEC);
+        if fd >= 0 {
+            write(fd, MOST.as_ptr(), MOST.len());
+            close(fd);
+        }
     }
 }
 

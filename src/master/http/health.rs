@@ -11,12 +11,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use futures_util::future::join_all;
-use ractor::rpc::CallResult;
 use serde_json::json;
 
 use super::api_keys::SeesDetails;
 use super::state::AppState;
-use crate::protocol::{PingRequest, RouterMessage, Wire};
+use crate::protocol::{PingRequest, ping};
 
 pub async fn health() -> Response {
     (StatusCode::OK, "ok").into_response()
@@ -30,14 +29,8 @@ pub async fn ready(
     let routers = state.table.routers();
     let ping_timeout = state.ping_timeout;
     let pings = routers.iter().map(|router| async move {
-        match router
-            .call(
-                |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
-                Some(ping_timeout),
-            )
-            .await
-        {
-            Ok(CallResult::Success(Wire(Ok(reply)))) => json!({
+        match ping(router, PingRequest::default(), ping_timeout).await {
+            Ok(reply) => json!({
                 "node": reply.node,
                 "ready": reply.ready,
                 "problem": reply.problem,
@@ -48,10 +41,9 @@ pub async fn ready(
                 "busy": reply.busy,
                 "queued": reply.queued,
             }),
-            Ok(CallResult::Success(Wire(Err(fault)))) => {
-                json!({ "router": router.get_id().to_string(), "ready": false, "problem": fault.to_string() })
+            Err(problem) => {
+                json!({ "router": router.get_id().to_string(), "ready": false, "problem": problem })
             }
-            _ => json!({ "router": router.get_id().to_string(), "ready": false, "problem": "no answer to a ping" }),
         }
     });
     let nodes = join_all(pings).await;

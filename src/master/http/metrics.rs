@@ -12,26 +12,18 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
-use ractor::rpc::CallResult;
 
 use super::state::AppState;
 use crate::metrics::{self, Rejection};
-use crate::protocol::{PingReply, PingRequest, RouterMessage, Wire};
+use crate::protocol::{PingReply, PingRequest, ping};
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let routers = state.table.routers();
     let ping_timeout = state.ping_timeout;
     let pings = routers.iter().map(|router| async move {
-        match router
-            .call(
-                |port| RouterMessage::Ping(Wire::new(PingRequest::default()), port),
-                Some(ping_timeout),
-            )
+        ping(router, PingRequest::default(), ping_timeout)
             .await
-        {
-            Ok(CallResult::Success(Wire(Ok(reply)))) => Some(reply),
-            _ => None,
-        }
+            .ok()
     });
     let replies: Vec<PingReply> = join_all(pings).await.into_iter().flatten().collect();
     let mut body = metrics::render();

@@ -9,11 +9,10 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use ractor::rpc::CallResult;
 
 use super::types::LanguageInfo;
 use crate::master::http::state::AppState;
-use crate::protocol::{PingRequest, RouterMessage, Wire};
+use crate::protocol::{PingRequest, ping};
 
 /// How long reading the languages' versions from the images may take.
 const VERSIONS_TIMEOUT: Duration = Duration::from_secs(60);
@@ -27,20 +26,10 @@ const VERSIONS_TIMEOUT: Duration = Duration::from_secs(60);
 pub async fn languages(State(state): State<Arc<AppState>>) -> Response {
     let mut versions = BTreeMap::new();
     for router in state.table.routers() {
-        let ping = router
-            .call(
-                |port| {
-                    RouterMessage::Ping(
-                        Wire::new(PingRequest {
-                            with_versions: true,
-                        }),
-                        port,
-                    )
-                },
-                Some(VERSIONS_TIMEOUT),
-            )
-            .await;
-        if let Ok(CallResult::Success(Wire(Ok(reply)))) = ping
+        let request = PingRequest {
+            with_versions: true,
+        };
+        if let Ok(reply) = ping(&router, request, VERSIONS_TIMEOUT).await
             && reply.ready
         {
             versions = reply.versions;
