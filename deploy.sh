@@ -280,7 +280,7 @@ test_all() {
   k8s_validate
   log "fast tier: unit tests and the in-process node (no Docker)"
   cargo test --release --locked --workspace --lib --bins
-  cargo test --release --locked --test in_process --test observe_in_process
+  cargo test --release --locked --test in_process --test observe_in_process --test judge_in_process
   # The end-to-end tier: the real Docker engine, real processes and clusters.
   need_openapi_validator
   need_browser

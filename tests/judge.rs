@@ -55,6 +55,15 @@ elif op == "float":
     print(0.1 + 0.2)
 elif op == "far":
     print(0.3 + 2e-9)
+elif op == "leave":
+    import subprocess
+    open("/tmp/left", "w").write("x")
+    subprocess.Popen(["sleep", "30"], start_new_session=True)
+    print("left")
+elif op == "look":
+    import os
+    others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid())]
+    print(os.path.exists("/tmp/left"), len(others))
 elif op == "sleep":
     time.sleep(float(words[1]))
     print(" ".join(words[2:]))
@@ -290,6 +299,18 @@ async fn every_verdict_every_comparison_and_the_api() {
         "{stopped}"
     );
 
+    // The reset between two tests: what one leaves (a process of its own
+    // session, a file in the scratch area), the next does not find.
+    let reset = judged(
+        &node,
+        python(json!([
+            {"stdin": "leave", "expected_output": "left"},
+            {"stdin": "look", "expected_output": "False 0"},
+        ])),
+    )
+    .await;
+    assert_eq!(verdicts(&reset), ["accepted", "accepted"], "{reset}");
+
     comparisons(&node).await;
     hundred_tests_compile_once(&node).await;
     polling_pages_and_deletion(&node).await;
@@ -389,9 +410,35 @@ async fn hundred_tests_compile_once(node: &Node) {
         done["compile"]["status"], "ok",
         "one compile step, in the result once"
     );
-    // One execution on the worker node (so one compile) for the 100 tests.
-    let ran_after = node.log_text().matches("execution ran").count();
+    // One execution on the worker node, one compile step, 100 runs.
+    let log = without_colours(&node.log_text());
+    let ran_after = log.matches("execution ran").count();
     assert_eq!(ran_after - ran_before, 1, "executions for 100 tests");
+    let judged: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("execution ran") && line.contains("tests=100"))
+        .collect();
+    assert_eq!(judged.len(), 1, "{judged:?}");
+    assert!(judged[0].contains("compile_steps=1"), "{}", judged[0]);
+}
+
+/// A log's text without its ANSI colour codes.
+fn without_colours(log: &str) -> String {
+    let mut plain = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Up to the end of the sequence, an `m`.
+            for next in chars.by_ref() {
+                if next == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
 }
 
 async fn polling_pages_and_deletion(node: &Node) {

@@ -58,6 +58,10 @@ impl Actor for Worker {
                 Ok(executed) => tracing::info!(
                     status = ?executed.outcome.status,
                     sandbox_us = executed.sandbox_us,
+                    // A judged submission's: its tests' runs after one
+                    // compile step (if its language has one).
+                    tests = executed.tests.as_ref().map_or(0, Vec::len),
+                    compile_steps = usize::from(executed.outcome.compile.is_some()),
                     "execution ran"
                 ),
                 Err(failure) => tracing::warn!(%failure, "execution did not run"),
