@@ -12,11 +12,10 @@ mod fake_sandbox;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use braindrill::configuration::Settings;
 use braindrill::startup;
 use serde_json::{Value, json};
 
-use common::{COOKIE, free_port};
+use common::in_process_settings;
 use fake_sandbox::FakeSandbox;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,23 +23,8 @@ async fn submissions_are_judged_kept_and_run_again_after_a_restart() {
     let folder =
         std::env::temp_dir().join(format!("braindrill-judge-fast-{}", uuid::Uuid::new_v4()));
     let database = folder.join("judge.sqlite").display().to_string();
-    let settings = || {
-        let cluster_port = free_port().to_string();
-        let vars: Vec<(String, String)> = [
-            ("CLUSTER_ROLE", "standalone"),
-            ("CLUSTER_IP", "127.0.0.1"),
-            ("CLUSTER_PORT", cluster_port.as_str()),
-            ("CLUSTER_COOKIE", COOKIE),
-            ("CLUSTER_DEVELOPMENT", "true"),
-            ("HTTP_HOST", "127.0.0.1"),
-            ("HTTP_PORT", "0"),
-            ("JUDGE_DATABASE", database.as_str()),
-        ]
-        .into_iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect();
-        Settings::load(None, vars).expect("the test settings load")
-    };
+    // The same database file for the node and its successor.
+    let settings = || in_process_settings("standalone", &[("JUDGE_DATABASE", database.as_str())]);
     let sandbox = Arc::new(FakeSandbox::default());
     let node = startup::start_with_sandbox(settings(), sandbox.clone())
         .await

@@ -22,8 +22,10 @@ pub const TEST_TIMEOUT_MS: u64 = 10_000;
 /// Settings of a node started in the test's own process: loopback, a free
 /// cluster port, an HTTP port chosen by the OS, development mode (no peer
 /// crosses a network here: the link's TLS is tested with real processes in
-/// tests/cluster.rs and tests/cluster_link.rs), and `extra` on top; later
-/// pairs override earlier ones, as in a process environment.
+/// tests/cluster.rs and tests/cluster_link.rs), the judge's store in memory
+/// (never the default file under /var/lib, shared by every test), and
+/// `extra` on top; later pairs override earlier ones, as in a process
+/// environment.
 pub fn in_process_settings(
     role: &str,
     extra: &[(&str, &str)],
@@ -37,6 +39,7 @@ pub fn in_process_settings(
         ("CLUSTER_DEVELOPMENT", "true"),
         ("HTTP_HOST", "127.0.0.1"),
         ("HTTP_PORT", "0"),
+        ("JUDGE_DATABASE", ":memory:"),
     ]
     .into_iter()
     .chain(extra.iter().copied())
