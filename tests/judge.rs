@@ -9,8 +9,8 @@
 //! and started again, finishing what it held queued and running; retention;
 //! with API keys on, a key sees only its own submissions.
 //!
-//! `JUDGE_TEST_IMAGE` (optional) names a runtime image to run the
-//! languages in, for an image built from a changed runner before
+//! `BRAINDRILL_TEST_RUNTIME_IMAGE` (optional) names a runtime image to run
+//! the languages in, for an image built from a changed runner before
 //! `images/build.sh` has rebuilt `braindrill/runtime:bookworm`.
 
 mod common;
@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{Node, client, free_port, wait_for_nodes};
+use common::{Node, client, free_port, runtime_image_overrides, wait_for_nodes};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -98,23 +98,6 @@ impl Drop for Scratch {
     }
 }
 
-/// The environment of a node that runs code: the test image where one is
-/// given.
-fn image_env() -> Vec<(String, String)> {
-    let Ok(image) = std::env::var("JUDGE_TEST_IMAGE") else {
-        return Vec::new();
-    };
-    ["PYTHON", "C"]
-        .into_iter()
-        .map(|language| {
-            (
-                format!("BRAINDRILL__LANGUAGES__{language}__IMAGE"),
-                image.clone(),
-            )
-        })
-        .collect()
-}
-
 fn env_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter()
         .map(|(key, value)| (key.as_str(), value.as_str()))
@@ -125,7 +108,7 @@ fn env_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 /// as its `[judge]` settings.
 async fn standalone(scratch: &Scratch, judge: &str) -> Node {
     let config = scratch.config(&format!("[judge]\n{judge}\n"));
-    let mut env = image_env();
+    let mut env = runtime_image_overrides();
     env.push(("JUDGE_DATABASE".into(), scratch.database()));
     let node = Node::start_with_config(
         "standalone",
@@ -730,7 +713,7 @@ async fn a_killed_master_finishes_its_queued_and_running_submissions_after_a_res
         &config,
         &[("JUDGE_DATABASE", database.as_str())],
     );
-    let worker_env = image_env();
+    let worker_env = runtime_image_overrides();
     let worker = Node::start(
         "worker",
         free_port(),
@@ -825,7 +808,7 @@ async fn with_api_keys_a_key_sees_only_its_own_submissions() {
     let scratch = Scratch::new();
     let config = scratch.config("");
     let keys = format!("{MINE},{THEIRS}");
-    let mut env = image_env();
+    let mut env = runtime_image_overrides();
     env.push(("JUDGE_DATABASE".into(), scratch.database()));
     env.push(("API_KEYS".into(), keys));
     let node = Node::start_with_config(

@@ -14,7 +14,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Node, client, free_port, wait_for_nodes};
+use common::{Node, client, free_port, runtime_image_overrides, wait_for_nodes};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -25,24 +25,8 @@ type Socket =
 /// The longest any one message may take to come.
 const MESSAGE_WAIT: Duration = Duration::from_secs(60);
 
-/// The environment of a test node: the runtime image under test, if any.
-fn image_overrides() -> Vec<(String, String)> {
-    match std::env::var("BRAINDRILL_TEST_RUNTIME_IMAGE") {
-        Ok(image) if !image.is_empty() => ["PYTHON", "C"]
-            .iter()
-            .map(|language| {
-                (
-                    format!("BRAINDRILL__LANGUAGES__{language}__IMAGE"),
-                    image.clone(),
-                )
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn start_node(role: &'static str, cluster: u16, seed: u16, extra: &[(&str, &str)]) -> Node {
-    let images = image_overrides();
+    let images = runtime_image_overrides();
     let mut env: Vec<(&str, &str)> = images
         .iter()
         .map(|(key, value)| (key.as_str(), value.as_str()))

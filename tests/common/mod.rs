@@ -471,6 +471,28 @@ pub async fn assert_nothing_left(docker: &bollard::Docker, execution_id: &str) {
 
 /// Every configured language, with its limits, from the default settings
 /// (for the suites that drive a sandbox in-process).
+/// The settings that run every language of a test node in the runtime
+/// image `BRAINDRILL_TEST_RUNTIME_IMAGE` names, if it is set: an image built
+/// from a changed runner before `images/build.sh` rebuilt the configured
+/// one.
+pub fn runtime_image_overrides() -> Vec<(String, String)> {
+    match std::env::var("BRAINDRILL_TEST_RUNTIME_IMAGE") {
+        Ok(image) if !image.is_empty() => configured_languages()
+            .into_iter()
+            .map(|language| {
+                (
+                    format!(
+                        "BRAINDRILL__LANGUAGES__{}__IMAGE",
+                        language.name.to_uppercase()
+                    ),
+                    image.clone(),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn configured_languages() -> Vec<braindrill::sandbox::Language> {
     braindrill::configuration::Settings::load(None, std::iter::empty())
         .expect("the default settings load")
