@@ -187,6 +187,10 @@ swarm_down() {
   # Its workers removed their sandboxes on SIGTERM; sweep what a crash left.
   left="$(docker ps -a --filter label=braindrill.engine=braindrill --format '{{.ID}} {{.Label "braindrill.node"}}' | awk -v p="$STACK-worker-" 'index($2, p) == 1 {print $1}')"
   [ -z "$left" ] || docker rm -fv $left >/dev/null
+  # Its volumes (the judge's database), as `./deploy.sh down` removes
+  # compose's: `stack rm` leaves them.
+  left="$(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK")"
+  [ -z "$left" ] || docker volume rm -f $left >/dev/null
   if [ -e "$SWARM_MARK" ]; then
     log "leaving the swarm that swarm up made"
     docker swarm leave --force >/dev/null

@@ -2,9 +2,10 @@
 //! commands a person types: `./deploy.sh swarm up --workers 1` (a
 //! single-node swarm when the engine is in none), ready and a run; scaling
 //! to two workers; a worker task killed and replaced; a rolling update of
-//! the workers while requests flow, none lost; `./deploy.sh swarm down`
-//! with nothing of the stack left, and the engine out of the swarm again if
-//! it was out before.
+//! the workers while requests flow, none lost; the master's task killed,
+//! its successor finding a judged submission in the stack's volume;
+//! `./deploy.sh swarm down` with nothing of the stack left (its volume
+//! included), and the engine out of the swarm again if it was out before.
 //!
 //! Needs the image `braindrill:latest` (or `BRAINDRILL_TEST_IMAGE`), which
 //! `./deploy.sh test` builds before running the tests.
@@ -118,8 +119,15 @@ impl Stack {
             .collect()
     }
 
+    /// The running container of the master's task ("" when none runs).
+    fn master_container(&self) -> String {
+        let filter = format!("label=com.docker.swarm.service.name={}_master", self.name);
+        let output = docker(&["ps", "-q", "--filter", &filter]);
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
     /// Whatever of the stack is left: containers, networks, secrets,
-    /// services.
+    /// volumes, services.
     fn leftovers(&self) -> Vec<String> {
         let label = format!("label=com.docker.stack.namespace={}", self.name);
         let mut left = Vec::new();
@@ -127,6 +135,7 @@ impl Stack {
             vec!["ps", "-aq", "--filter", label.as_str()],
             vec!["network", "ls", "-q", "--filter", label.as_str()],
             vec!["secret", "ls", "-q", "--filter", label.as_str()],
+            vec!["volume", "ls", "-q", "--filter", label.as_str()],
             vec!["service", "ls", "-q", "--filter", label.as_str()],
         ] {
             let output = docker(&args);
@@ -248,6 +257,48 @@ async fn a_swarm_stack_serves_scales_heals_updates_and_goes() {
         stack.worker_containers().is_disjoint(&updated_from),
         "the update replaced no worker"
     );
+
+    // The master's task killed: swarm starts another, which finds the
+    // judge's database in the stack's volume, a finished submission in it.
+    let submitted = client
+        .post(stack.url("/api/v1/submissions?wait=true"))
+        .json(&serde_json::json!({
+            "language": "python",
+            "code": "print(input())",
+            "tests": [{"stdin": "kept\n", "expected_output": "kept"}],
+        }))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(submitted.status().as_u16(), 200);
+    let submitted: serde_json::Value = submitted.json().await.expect("a submission");
+    assert_eq!(submitted["verdict"], "accepted", "{submitted}");
+    let id = submitted["id"].as_str().expect("an id").to_string();
+    let master = stack.master_container();
+    assert!(docker(&["kill", &master]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let kept = loop {
+        let replaced = stack.master_container();
+        if !replaced.is_empty()
+            && replaced != master
+            && let Ok(response) = client
+                .get(stack.url(&format!("/api/v1/submissions/{id}")))
+                .send()
+                .await
+            && response.status().as_u16() == 200
+        {
+            break response
+                .json::<serde_json::Value>()
+                .await
+                .expect("a submission");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the master's task was not replaced with its database"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(kept["verdict"], "accepted", "{kept}");
 
     // Down: nothing of the stack is left, and the swarm is left only if
     // swarm up made it.
