@@ -64,6 +64,26 @@ pub struct StepOutcome {
     pub memory_peak_bytes: Option<u64>,
 }
 
+impl StepOutcome {
+    /// A step that left nothing to report: no exit, no output, no figures
+    /// (the engine ended it, or it never ran); fields are set on top.
+    pub fn empty(status: Status) -> StepOutcome {
+        StepOutcome {
+            status,
+            exit_code: None,
+            signal: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            stdout_truncated: false,
+            stderr_truncated: false,
+            wall_time_ms: 0,
+            timeout_kind: None,
+            cpu_time_ms: None,
+            memory_peak_bytes: None,
+        }
+    }
+}
+
 /// The result of one execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {

@@ -457,17 +457,9 @@ pub(super) async fn run_tests(
 /// A step the kernel's OOM killer ended together with the runner.
 fn memory_limit_step() -> StepOutcome {
     StepOutcome {
-        status: Status::MemoryLimit,
         exit_code: Some(137),
         signal: Some(9),
-        stdout: String::new(),
-        stderr: String::new(),
-        stdout_truncated: false,
-        stderr_truncated: false,
-        wall_time_ms: 0,
-        timeout_kind: None,
-        cpu_time_ms: None,
-        memory_peak_bytes: None,
+        ..StepOutcome::empty(Status::MemoryLimit)
     }
 }
 

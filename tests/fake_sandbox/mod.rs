@@ -159,17 +159,11 @@ impl Sandbox for FakeSandbox {
                 status: Status::Ok,
                 compile: None,
                 run: Some(StepOutcome {
-                    status: Status::Ok,
                     exit_code: Some(0),
-                    signal: None,
                     stdout: code,
                     stderr: echo,
-                    stdout_truncated: false,
-                    stderr_truncated: false,
                     wall_time_ms: 1,
-                    timeout_kind: None,
-                    cpu_time_ms: None,
-                    memory_peak_bytes: None,
+                    ..StepOutcome::empty(Status::Ok)
                 }),
                 error: None,
             }

@@ -46,19 +46,9 @@ pub fn shape(
             ),
         ));
     }
-    let run = outcome.run.unwrap_or_else(|| StepOutcome {
-        status: outcome.status,
-        exit_code: None,
-        signal: None,
-        stdout: String::new(),
-        stderr: String::new(),
-        stdout_truncated: false,
-        stderr_truncated: false,
-        wall_time_ms: 0,
-        timeout_kind: None,
-        cpu_time_ms: None,
-        memory_peak_bytes: None,
-    });
+    let run = outcome
+        .run
+        .unwrap_or_else(|| StepOutcome::empty(outcome.status));
     let ran = outcome.status != Status::CompileError;
     Ok(ExecuteResponse {
         execution_id: outcome.execution_id,
