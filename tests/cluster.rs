@@ -734,16 +734,15 @@ async fn a_client_that_goes_away_has_its_execution_cancelled_and_its_container_r
         body.len()
     );
     stream.write_all(request.as_bytes()).await.expect("writes");
-    let containers_of = |execution_id: String| {
+    let objects_of = |execution_id: String| {
         let docker = docker.clone();
         async move {
             let filters =
                 engine::with_labels(vec![format!("{}={execution_id}", engine::EXECUTION_LABEL)]);
-            engine::list_objects(&docker, filters)
+            let found = engine::list_objects(&docker, filters)
                 .await
-                .expect("the engine lists containers")
-                .containers
-                .len()
+                .expect("the engine lists containers and volumes");
+            (found.containers.len(), found.volumes.len())
         }
     };
     // The execution has started, and its container exists.
@@ -751,7 +750,7 @@ async fn a_client_that_goes_away_has_its_execution_cancelled_and_its_container_r
     let execution_id = loop {
         let started = started_executions(&node);
         if let Some(execution_id) = started.into_iter().next()
-            && containers_of(execution_id.clone()).await > 0
+            && objects_of(execution_id.clone()).await.0 > 0
         {
             break execution_id;
         }
@@ -768,11 +767,13 @@ async fn a_client_that_goes_away_has_its_execution_cancelled_and_its_container_r
         "the execution was not cancelled: {}",
         node.log_text()
     );
+    // The container goes, then its volume (seen left for a moment under
+    // load when only the container was waited for).
     let cancelled_at = Instant::now();
-    while containers_of(execution_id.clone()).await > 0 {
+    while objects_of(execution_id.clone()).await != (0, 0) {
         assert!(
-            cancelled_at.elapsed() < Duration::from_secs(5),
-            "the cancelled execution's container is still there"
+            cancelled_at.elapsed() < Duration::from_secs(10),
+            "the cancelled execution's container or volume is still there"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -469,8 +469,6 @@ pub async fn assert_nothing_left(docker: &bollard::Docker, execution_id: &str) {
     }
 }
 
-/// Every configured language, with its limits, from the default settings
-/// (for the suites that drive a sandbox in-process).
 /// The settings that run every language of a test node in the runtime
 /// image `BRAINDRILL_TEST_RUNTIME_IMAGE` names, if it is set: an image built
 /// from a changed runner before `images/build.sh` rebuilt the configured
@@ -493,6 +491,8 @@ pub fn runtime_image_overrides() -> Vec<(String, String)> {
     }
 }
 
+/// Every configured language, with its limits, from the default settings
+/// (for the suites that drive a sandbox in-process).
 pub fn configured_languages() -> Vec<braindrill::sandbox::Language> {
     braindrill::configuration::Settings::load(None, std::iter::empty())
         .expect("the default settings load")
