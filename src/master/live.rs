@@ -138,7 +138,10 @@ pub struct LiveStream {
     puller: AbortHandle,
     ended: bool,
     _in_flight: InFlightGuard,
-    _permit: LivePermit,
+    /// The run's place under the caps: given back as the last item arrives,
+    /// before the client can see it, so that a client that starts its next
+    /// run on the exit message is not refused by its own finished one.
+    permit: Option<LivePermit>,
 }
 
 impl LiveStream {
@@ -205,7 +208,7 @@ impl LiveStream {
             puller: puller.abort_handle(),
             ended: false,
             _in_flight: in_flight,
-            _permit: permit,
+            permit: Some(permit),
         })
     }
 
@@ -222,6 +225,9 @@ impl LiveStream {
                 .any(|item| !matches!(item, StreamItem::Event(_))),
         };
         self.ended |= ended;
+        if self.ended {
+            self.permit = None;
+        }
         batch
     }
 
