@@ -117,9 +117,25 @@ impl std::ops::Deref for TestPool {
 
 impl Drop for TestPool {
     fn drop(&mut self) {
-        if let Some(refiller) = &self.refiller {
-            refiller.abort();
-        }
+        // A refill aborted mid-way may have asked the engine for a
+        // container: the engine finishes a create call cut short, maybe
+        // after a first sweep (seen in CI: one `Created` warm container
+        // left), so such a pool is swept again a moment later, as the
+        // worker's sweeps of a dropped execution do.
+        let aborted = self
+            .refiller
+            .take()
+            .map(|refiller| refiller.abort())
+            .is_some();
+        let pauses: Vec<Duration> = if aborted {
+            vec![
+                Duration::ZERO,
+                Duration::from_secs(1),
+                Duration::from_secs(3),
+            ]
+        } else {
+            vec![Duration::ZERO]
+        };
         // Drop cannot await, and the test's runtime may be unwinding: the
         // sweep gets a runtime of its own.
         let node = self.node.clone();
@@ -127,7 +143,14 @@ impl Drop for TestPool {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map(|runtime| runtime.block_on(remove_all_of(&node)))
+                .map(|runtime| {
+                    runtime.block_on(async {
+                        for pause in pauses {
+                            tokio::time::sleep(pause).await;
+                            remove_all_of(&node).await;
+                        }
+                    })
+                })
         })
         .join();
         if !std::thread::panicking() {
