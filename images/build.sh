@@ -107,4 +107,8 @@ build_one() {
 
 for name in "${names[@]}"; do
   build_one "$name"
+  # The sandboxes' image: its /usr is also served from a runtime volume.
+  if [ "$name" = runtime ]; then
+    "$here/runtime-volume.sh" "braindrill/$name:$suite"
+  fi
 done

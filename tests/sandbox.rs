@@ -25,8 +25,8 @@ use braindrill::sandbox::container_spec::{
 };
 use braindrill::sandbox::engine::{self, ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
 use braindrill::sandbox::{
-    CpuSet, DockerSandbox, Language, Outcome, Sandbox, Status, StepOutcome, Submission,
-    TimeoutKind, sweeper,
+    CpuSet, DockerSandbox, Language, Outcome, RuntimeVolumes, Sandbox, Status, StepOutcome,
+    Submission, TimeoutKind, runtime_volume, sweeper,
 };
 
 const DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -679,6 +679,7 @@ async fn a_pinned_sandbox_runs_on_its_cpus_only() {
         code_read_only: false,
         limits: &limits,
         cpuset: Some(&cpuset),
+        runtime: None,
         labels: HashMap::new(),
     };
     let host = spec.to_create_body().host_config.expect("a host config");
@@ -687,6 +688,113 @@ async fn a_pinned_sandbox_runs_on_its_cpus_only() {
     let pinned = sandbox().with_cpuset(Some(cpuset));
     let code = "import os\nprint(sorted(os.sched_getaffinity(0)))\n";
     assert_eq!(run_python_ok(&pinned, code, &[]).await, "[1]\n");
+}
+
+/// The `/usr` line of the program's mount table, if `/usr` is a mount of
+/// its own.
+const USR_MOUNT: &str = r#"
+import json
+line = next((l for l in open("/proc/self/mountinfo") if l.split()[4] == "/usr"), None)
+try:
+    open("/usr/lib/left-by-a-program", "w")
+    wrote = "yes"
+except OSError as error:
+    wrote = error.strerror
+print(json.dumps({"mount": line and line.split()[3], "options": line and line.split()[5], "wrote": wrote}))
+"#;
+
+/// With the runtime image's volume ready (images/build.sh makes it), a
+/// sandbox reads `/usr` from that volume, read-only, and the programs run
+/// as before; without runtime volumes `/usr` is the image's own. An image
+/// whose volume has no marker (a copy cut short) gets none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_mounts_usr_from_its_images_runtime_volume_when_ready() {
+    let docker = engine::connect(DOCKER_SOCKET, DOCKER_TIMEOUT_S).expect("the Docker socket");
+    let image = language("python").image;
+    let volumes = RuntimeVolumes::discover(&docker, std::slice::from_ref(&image)).await;
+    let runtime = volumes
+        .of(&image)
+        .unwrap_or_else(|| panic!("no runtime volume is ready for {image}: run images/build.sh"))
+        .clone();
+    let image_id = docker
+        .inspect_image(&image)
+        .await
+        .expect("the runtime image")
+        .id
+        .expect("an image ID");
+    assert_eq!(runtime.image_id, image_id);
+    assert_eq!(runtime.volume, runtime_volume::volume_name(&image_id));
+
+    let mounted = sandbox().with_runtime_volumes(volumes);
+    let seen: serde_json::Value =
+        serde_json::from_str(&run_python_ok(&mounted, USR_MOUNT, &[]).await).expect("JSON");
+    assert_eq!(
+        seen["mount"],
+        format!("/var/lib/docker/volumes/{}/_data", runtime.volume),
+        "{seen}"
+    );
+    assert!(
+        seen["options"]
+            .as_str()
+            .is_some_and(|options| options.starts_with("ro")),
+        "{seen}"
+    );
+    assert_eq!(seen["wrote"], "Read-only file system", "{seen}");
+
+    let unmounted: serde_json::Value =
+        serde_json::from_str(&run_python_ok(&sandbox(), USR_MOUNT, &[]).await).expect("JSON");
+    assert_eq!(unmounted["mount"], serde_json::Value::Null, "{unmounted}");
+    assert_eq!(unmounted["wrote"], "Read-only file system", "{unmounted}");
+
+    // An image of its own (a label on the runtime image) with a volume
+    // named and labelled as its runtime volume, but no marker: not used.
+    let tag = format!(
+        "braindrill-test/no-marker:{}",
+        uuid::Uuid::new_v4().simple()
+    );
+    let built = std::process::Command::new("docker")
+        .args(["build", "--quiet", "--network", "none", "-t", &tag, "-"])
+        .env("DOCKER_BUILDKIT", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            if let Some(mut stdin) = child.stdin.take() {
+                writeln!(stdin, "FROM {image}\nLABEL braindrill.test={tag}")?;
+            }
+            child.wait()
+        })
+        .expect("docker build");
+    assert!(built.success(), "cannot build {tag}");
+    let other_id = docker
+        .inspect_image(&tag)
+        .await
+        .expect("the built image")
+        .id
+        .expect("an image ID");
+    let unmarked = runtime_volume::volume_name(&other_id);
+    docker
+        .create_volume(bollard::models::VolumeCreateRequest {
+            name: Some(unmarked.clone()),
+            labels: Some(HashMap::from([(
+                runtime_volume::RUNTIME_IMAGE_LABEL.to_string(),
+                other_id.clone(),
+            )])),
+            ..Default::default()
+        })
+        .await
+        .expect("a volume");
+    let found = RuntimeVolumes::discover(&docker, std::slice::from_ref(&tag)).await;
+    let _ = engine::remove_volume(&docker, &unmarked).await;
+    let _ = std::process::Command::new("docker")
+        .args(["rmi", &tag])
+        .output();
+    assert_eq!(
+        found.of(&tag),
+        None,
+        "a volume without its marker is not used"
+    );
 }
 
 #[test]
@@ -702,6 +810,7 @@ fn the_container_spec_is_hardened() {
             code_read_only,
             limits: &limits,
             cpuset: None,
+            runtime: None,
             labels: labels.clone(),
         };
         let body = spec.to_create_body();

@@ -227,6 +227,7 @@ fn create_body(variant: Variant, setup: &Setup, volume: &str) -> ContainerCreate
             code_read_only: false,
             limits: &setup.limits,
             cpuset: None,
+            runtime: None,
             labels: bench_labels(),
         };
         return spec.to_create_body();

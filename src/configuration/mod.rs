@@ -191,6 +191,9 @@ pub struct SandboxSettings {
     /// "0-1", "0,2-3"); empty: any of the host's. See [`Settings::cpuset`].
     #[serde(default)]
     pub cpuset: String,
+    /// Whether sandboxes mount `/usr` from their image's runtime volume
+    /// when one is ready (`sandbox::runtime_volume`).
+    pub runtime_volume: bool,
     /// Limits of every execution, unless its language sets its own.
     pub limits: Limits,
     /// The most a request may ask for; every field is set.

@@ -9,6 +9,7 @@ use bollard::models::{
     ResourcesUlimits,
 };
 
+use super::runtime_volume::{RUNTIME_DIR, RuntimeVolume};
 use super::{CpuSet, Limits};
 
 /// Where the code volume is mounted, inside the container.
@@ -40,6 +41,12 @@ pub struct ContainerSpec<'a> {
     pub code_read_only: bool,
     pub limits: &'a Limits,
     pub cpuset: Option<&'a CpuSet>,
+    /// The image's runtime volume, mounted read-only over `/usr` when the
+    /// runner is the command (docker-init, the init of any other command,
+    /// is mounted by the engine under `/usr`, which the volume would hide);
+    /// the container is then created from the image ID the volume was
+    /// copied from.
+    pub runtime: Option<&'a RuntimeVolume>,
     pub labels: HashMap<String, String>,
 }
 
@@ -77,28 +84,12 @@ impl ContainerSpec<'_> {
                 ulimit("msgqueue", 0),
             ]),
             tmpfs: Some(self.tmpfs()),
-            mounts: self.volume.map(|volume| {
-                vec![Mount {
-                    target: Some(CODE_DIR.into()),
-                    source: Some(volume.into()),
-                    typ: Some(MountType::VOLUME),
-                    read_only: Some(self.code_read_only),
-                    volume_options: Some(MountVolumeOptions {
-                        // The engine creates the volume with these labels, so
-                        // a leaked one is found by the sweeper like a
-                        // container.
-                        labels: Some(self.labels.clone()),
-                        no_copy: Some(true),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }]
-            }),
+            mounts: Some(self.mounts()),
             // docker-init as PID 1: signals and zombies behave, and the
             // container ends when the program does. A container run by
             // the runner (every warm one, a fresh one's step where the
             // image has it) has it as its own init.
-            init: Some(self.command.first().map(String::as_str) != Some(RUNNER)),
+            init: Some(!self.runner_is_init()),
             // Untrusted output never lands on the host's disk.
             log_config: Some(HostConfigLogConfig {
                 typ: Some("none".into()),
@@ -110,7 +101,10 @@ impl ContainerSpec<'_> {
             ..Default::default()
         };
         ContainerCreateBody {
-            image: Some(self.image.into()),
+            image: Some(match self.runtime_volume() {
+                Some(runtime) => runtime.image_id.clone(),
+                None => self.image.into(),
+            }),
             cmd: Some(self.command.to_vec()),
             user: Some(SANDBOX_USER.into()),
             working_dir: Some(
@@ -140,6 +134,54 @@ impl ContainerSpec<'_> {
 }
 
 impl ContainerSpec<'_> {
+    /// Whether the in-sandbox runner is the container's command, and so
+    /// its PID 1.
+    fn runner_is_init(&self) -> bool {
+        self.command.first().map(String::as_str) == Some(RUNNER)
+    }
+
+    /// The runtime volume this container mounts, if any.
+    fn runtime_volume(&self) -> Option<&RuntimeVolume> {
+        self.runtime.filter(|_| self.runner_is_init())
+    }
+
+    /// The code's volume (a fresh container's), and the runtime volume.
+    fn mounts(&self) -> Vec<Mount> {
+        let mut mounts = Vec::new();
+        if let Some(volume) = self.volume {
+            mounts.push(Mount {
+                target: Some(CODE_DIR.into()),
+                source: Some(volume.into()),
+                typ: Some(MountType::VOLUME),
+                read_only: Some(self.code_read_only),
+                volume_options: Some(MountVolumeOptions {
+                    // The engine creates the volume with these labels, so
+                    // a leaked one is found by the sweeper like a
+                    // container.
+                    labels: Some(self.labels.clone()),
+                    no_copy: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+        if let Some(runtime) = self.runtime_volume() {
+            mounts.push(Mount {
+                target: Some(RUNTIME_DIR.into()),
+                source: Some(runtime.volume.clone()),
+                typ: Some(MountType::VOLUME),
+                read_only: Some(true),
+                volume_options: Some(MountVolumeOptions {
+                    // Never copy into it: it is filled once, by its script.
+                    no_copy: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+        mounts
+    }
+
     /// The scratch area, and for a warm container the code's tmpfs: owned by
     /// the sandbox user so its runner can write the code there (and then
     /// make it read-only), and not `noexec`: the code is executed.
@@ -215,6 +257,7 @@ mod tests {
             code_read_only: false,
             limits: &limits,
             cpuset: None,
+            runtime: None,
             labels: HashMap::new(),
         };
         let mut sizes: Vec<String> = spec
@@ -250,6 +293,7 @@ mod tests {
             code_read_only: true,
             limits: &limits,
             cpuset: None,
+            runtime: None,
             labels: HashMap::new(),
         };
         let body = spec.to_create_body();
@@ -267,5 +311,52 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn the_runtime_volume_is_mounted_read_only_over_usr_only_under_the_runner() {
+        let limits = limits(64);
+        let runtime = RuntimeVolume {
+            image_id: "sha256:5677df0ef090".into(),
+            volume: "braindrill-runtime-5677df0ef090".into(),
+        };
+        let body = |command: &[String]| {
+            ContainerSpec {
+                image: "braindrill/runtime:bookworm",
+                command,
+                volume: None,
+                code_read_only: false,
+                limits: &limits,
+                cpuset: None,
+                runtime: Some(&runtime),
+                labels: HashMap::new(),
+            }
+            .to_create_body()
+        };
+        let under_runner = body(&[RUNNER.to_string()]);
+        assert_eq!(under_runner.image.as_deref(), Some("sha256:5677df0ef090"));
+        let host = under_runner.host_config.unwrap_or_default();
+        let mounts = host.mounts.unwrap_or_default();
+        let usr = mounts
+            .iter()
+            .find(|mount| mount.target.as_deref() == Some(RUNTIME_DIR));
+        assert_eq!(
+            usr.map(|mount| (mount.source.as_deref(), mount.read_only)),
+            Some((Some("braindrill-runtime-5677df0ef090"), Some(true)))
+        );
+        assert_eq!(
+            usr.and_then(|mount| mount.volume_options.as_ref())
+                .and_then(|options| options.no_copy),
+            Some(true)
+        );
+        assert_eq!(host.init, Some(false));
+
+        // Any other command has docker-init, which the engine mounts under
+        // /usr: no runtime volume, and the image as named.
+        let other = body(&["python3".to_string()]);
+        assert_eq!(other.image.as_deref(), Some("braindrill/runtime:bookworm"));
+        let host = other.host_config.unwrap_or_default();
+        assert!(host.mounts.unwrap_or_default().is_empty());
+        assert_eq!(host.init, Some(true));
     }
 }

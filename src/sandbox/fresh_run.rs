@@ -33,7 +33,9 @@ use super::output::{self, Channel, Collector, Ending, Flow};
 use super::runner_protocol::{Frame, FrameDecoder, RunRequest, RunResult, RunStep};
 use super::sweeper::{self, LATE_SWEEPS};
 use super::warm_run::step_outcome;
-use super::{CpuSet, Outcome, Sandbox, Status, StepOutcome, Submission, signal_of};
+use super::{
+    CpuSet, Outcome, Placement, RuntimeVolumes, Sandbox, Status, StepOutcome, Submission, signal_of,
+};
 
 /// How long waiting for a container to exit may take once its output ended
 /// or it was killed.
@@ -46,7 +48,7 @@ const RUNNER_GRACE: Duration = Duration::from_secs(1);
 pub struct DockerSandbox {
     docker: Docker,
     node: String,
-    cpuset: Option<CpuSet>,
+    placement: Placement,
 }
 
 impl DockerSandbox {
@@ -55,14 +57,21 @@ impl DockerSandbox {
         DockerSandbox {
             docker,
             node: node.into(),
-            cpuset: None,
+            placement: Placement::default(),
         }
     }
 
     /// Pins every container this sandbox (and a pool built on it) creates
     /// to `cpuset`; none: any of the host's CPUs.
     pub fn with_cpuset(mut self, cpuset: Option<CpuSet>) -> DockerSandbox {
-        self.cpuset = cpuset;
+        self.placement.cpuset = cpuset;
+        self
+    }
+
+    /// Mounts `/usr` from these runtime volumes in every container this
+    /// sandbox (and a pool built on it) creates under the runner.
+    pub fn with_runtime_volumes(mut self, runtime_volumes: RuntimeVolumes) -> DockerSandbox {
+        self.placement.runtime_volumes = runtime_volumes;
         self
     }
 
@@ -70,9 +79,9 @@ impl DockerSandbox {
         &self.docker
     }
 
-    /// The CPUs its containers are pinned to, if any.
-    pub fn cpuset(&self) -> Option<&CpuSet> {
-        self.cpuset.as_ref()
+    /// Where its containers run and what they mount.
+    pub fn placement(&self) -> &Placement {
+        &self.placement
     }
 
     async fn run(&self, submission: Submission) -> Outcome {
@@ -205,7 +214,8 @@ impl DockerSandbox {
             volume: Some(&leftovers.volume),
             code_read_only: step.code_read_only,
             limits: &submission.limits,
-            cpuset: self.cpuset.as_ref(),
+            cpuset: self.placement.cpuset.as_ref(),
+            runtime: self.placement.runtime_volume(&submission.language.image),
             labels: engine::labels(&self.node, &submission.execution_id),
         };
         leftovers.containers.push(name.clone());
@@ -474,14 +484,7 @@ impl Sandbox for DockerSandbox {
     }
 
     fn live(&self, submission: Submission, io: super::LiveIo) -> BoxFuture<'_, Outcome> {
-        super::live_run::run(
-            &self.docker,
-            &self.node,
-            self.cpuset.as_ref(),
-            submission,
-            io,
-        )
-        .boxed()
+        super::live_run::run(&self.docker, &self.node, &self.placement, submission, io).boxed()
     }
 }
 

@@ -33,7 +33,7 @@ use super::output::Collector;
 use super::runner_container::{self, RemoveOnDrop};
 use super::runner_protocol::{Frame, FrameDecoder, RunRequest, RunStep};
 use super::warm_run::step_outcome;
-use super::{CpuSet, Outcome, Status, StepOutcome, Submission};
+use super::{Outcome, Placement, Status, StepOutcome, Submission};
 
 /// Time for the live container to start and its runner to be ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,7 +84,7 @@ pub struct LiveIo {
 pub async fn run(
     docker: &Docker,
     node: &str,
-    cpuset: Option<&CpuSet>,
+    placement: &Placement,
     submission: Submission,
     io: LiveIo,
 ) -> Outcome {
@@ -93,7 +93,7 @@ pub async fn run(
     // Dropped mid-create, the engine may finish the create after a first
     // removal: remove again later.
     let mut removal = RemoveOnDrop::new(docker, &name, true);
-    let started = start(docker, node, cpuset, &submission, &name).await;
+    let started = start(docker, node, placement, &submission, &name).await;
     removal.late = false;
     let (output, input) = match started {
         Ok(streams) => streams,
@@ -134,7 +134,7 @@ pub async fn run(
 async fn start(
     docker: &Docker,
     node: &str,
-    cpuset: Option<&CpuSet>,
+    placement: &Placement,
     submission: &Submission,
     name: &str,
 ) -> anyhow::Result<(AttachedOutput, AttachedInput)> {
@@ -145,7 +145,8 @@ async fn start(
         volume: None,
         code_read_only: false,
         limits: &submission.limits,
-        cpuset,
+        cpuset: placement.cpuset.as_ref(),
+        runtime: placement.runtime_volume(&submission.language.image),
         // Labelled with its execution: a sweep, or a test, finds it by it.
         labels: engine::labels(node, &submission.execution_id),
     };

@@ -23,7 +23,8 @@
 //!
 //! Both runs build their containers from one hardened configuration
 //! ([`container_spec`]; pinned to the node's CPUs by [`cpuset`] when it
-//! has some), talk to Docker through [`engine`], collect output
+//! has some, `/usr` from a [`runtime_volume`] when one is ready: both are
+//! the node's [`placement`]), talk to Docker through [`engine`], collect output
 //! under a cap with [`output`], classify into an [`Outcome`] ([`outcome`]),
 //! and remove everything they created on every path; what a crash leaves
 //! behind, [`sweeper`] finds by label. The runner's wire format is
@@ -43,11 +44,13 @@ mod limits;
 mod live_run;
 mod outcome;
 mod output;
+mod placement;
 mod pool_sizing;
 mod pooled;
 mod reuse;
 mod runner_container;
 mod runner_protocol;
+pub mod runtime_volume;
 pub mod sweeper;
 mod warm_pool;
 mod warm_run;
@@ -64,9 +67,11 @@ pub use language::Language;
 pub use limits::{LimitError, Limits, RequestedLimits};
 pub use live_run::{LiveEvent, LiveInput, LiveIo};
 pub use outcome::{Outcome, Status, StepOutcome, TimeoutKind, signal_of};
+pub use placement::Placement;
 pub use pool_sizing::Sizing as PoolSizing;
 pub use pooled::PooledSandbox;
 pub use reuse::{ReuseMode, ReusePolicy};
+pub use runtime_volume::RuntimeVolumes;
 pub use warm_pool::PoolSettings;
 
 /// One file of a submission, by its path relative to the code's folder.

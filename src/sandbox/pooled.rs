@@ -54,7 +54,7 @@ impl PooledSandbox {
             pool: WarmPool::new(
                 docker.clone(),
                 node.clone(),
-                cold.cpuset().cloned(),
+                cold.placement().clone(),
                 languages,
                 settings,
             ),
@@ -165,7 +165,7 @@ impl PooledSandbox {
                     &self.node,
                     &submission.language,
                     &submission.limits,
-                    self.cold.cpuset(),
+                    self.cold.placement(),
                     // Nothing to warm: the program comes right away.
                     &[],
                     name,

@@ -21,7 +21,7 @@ use super::container_spec::{ContainerSpec, RUNNER};
 use super::engine::{self, AttachedInput, AttachedOutput};
 use super::runner_protocol::{Frame, FrameDecoder};
 use super::sweeper::LATE_SWEEPS;
-use super::{CpuSet, Language, Limits};
+use super::{Language, Limits, Placement};
 
 /// Names of runner containers: this, then a random id.
 const NAME_PREFIX: &str = "braindrill-warm-";
@@ -46,7 +46,7 @@ pub(super) fn new_name() -> String {
 }
 
 /// Creates, attaches to and starts the runner container `name` for
-/// `language` under `limits` (on the CPUs of `cpuset`, if any), and waits
+/// `language` under `limits` (placed as `placement` says), and waits
 /// for its runner to say it is ready
 /// (it looks through `warm_paths` afterwards, while it waits for its
 /// execution). What it created is removed when it fails.
@@ -55,7 +55,7 @@ pub(super) async fn start(
     node: &str,
     language: &Language,
     limits: &Limits,
-    cpuset: Option<&CpuSet>,
+    placement: &Placement,
     warm_paths: &[String],
     name: String,
 ) -> anyhow::Result<RunnerContainer> {
@@ -71,7 +71,8 @@ pub(super) async fn start(
         volume: None,
         code_read_only: false,
         limits,
-        cpuset,
+        cpuset: placement.cpuset.as_ref(),
+        runtime: placement.runtime_volume(&language.image),
         labels: engine::labels(node, &format!("warm-{id}")),
     };
     engine::create_container(docker, &name, &spec).await?;

@@ -39,7 +39,7 @@ use super::pool_sizing::{self, Demand, Sizing};
 use super::reuse::ReusePolicy;
 use super::runner_container::{self, REMOVAL_GRACE, RunnerContainer};
 use super::sweeper::LATE_SWEEPS;
-use super::{CpuSet, Language, Limits};
+use super::{Language, Limits, Placement};
 
 /// Runner containers started at once by the refill (a start mostly waits on
 /// the engine). The refill only runs while the node is not busy (see
@@ -154,8 +154,8 @@ impl Shelves {
 pub(super) struct WarmPool {
     docker: Docker,
     node: String,
-    /// The CPUs its containers are pinned to, if any.
-    cpuset: Option<CpuSet>,
+    /// Where its containers run and what they mount.
+    placement: Placement,
     settings: PoolSettings,
     shelves: Arc<Mutex<Shelves>>,
     /// Wakes the refill.
@@ -174,7 +174,7 @@ impl WarmPool {
     pub(super) fn new(
         docker: Docker,
         node: String,
-        cpuset: Option<CpuSet>,
+        placement: Placement,
         languages: &[Language],
         settings: PoolSettings,
     ) -> WarmPool {
@@ -197,7 +197,7 @@ impl WarmPool {
         WarmPool {
             docker,
             node,
-            cpuset,
+            placement,
             shelves: Arc::new(Mutex::new(Shelves {
                 warm: HashMap::new(),
                 lent: HashMap::new(),
@@ -492,7 +492,7 @@ impl WarmPool {
             &self.node,
             language,
             &language.limits,
-            self.cpuset.as_ref(),
+            &self.placement,
             &language.warm_paths,
             name.clone(),
         )

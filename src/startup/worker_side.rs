@@ -16,8 +16,8 @@ use tokio::task::JoinHandle;
 use crate::configuration::Settings;
 use crate::protocol::{PingRequest, ROUTER_GROUP, RouterMessage, ping};
 use crate::sandbox::{
-    ConnectingSandbox, CpuSet, DockerSandbox, Language, PoolSettings, PooledSandbox, Sandbox,
-    engine, sweeper,
+    ConnectingSandbox, CpuSet, DockerSandbox, Language, PoolSettings, PooledSandbox,
+    RuntimeVolumes, Sandbox, engine, sweeper,
 };
 use crate::submission::Rules;
 use crate::worker::{Router, RouterArgs};
@@ -137,6 +137,7 @@ pub(super) async fn start_on_docker(
     let engine_side = EngineSide {
         node: node_name.to_string(),
         cpuset: settings.cpuset()?,
+        runtime_volume: settings.sandbox.runtime_volume,
         languages: languages.clone(),
         pool: settings.pool(),
         background: background.clone(),
@@ -185,6 +186,8 @@ struct EngineSide {
     node: String,
     /// The CPUs every sandbox of this node is pinned to, if any.
     cpuset: Option<CpuSet>,
+    /// Whether sandboxes mount their image's runtime volume when ready.
+    runtime_volume: bool,
     languages: Arc<BTreeMap<String, Language>>,
     pool: Option<PoolSettings>,
     background: Arc<Mutex<Background>>,
@@ -195,7 +198,19 @@ impl EngineSide {
     /// fresh containers) with the refill and the orphan sweep running.
     async fn start(&self, docker: bollard::Docker) -> Arc<dyn Sandbox> {
         prepare_engine(&docker, &self.node, &self.languages).await;
-        let cold = DockerSandbox::new(docker.clone(), &self.node).with_cpuset(self.cpuset.clone());
+        let runtime_volumes = if self.runtime_volume {
+            let images = self
+                .languages
+                .values()
+                .map(|language| language.image.clone())
+                .collect::<Vec<_>>();
+            RuntimeVolumes::discover(&docker, &images).await
+        } else {
+            RuntimeVolumes::none()
+        };
+        let cold = DockerSandbox::new(docker.clone(), &self.node)
+            .with_cpuset(self.cpuset.clone())
+            .with_runtime_volumes(runtime_volumes);
         let mut background = lock(&self.background);
         if background.stopped {
             return Arc::new(cold);

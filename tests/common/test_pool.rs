@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use braindrill::sandbox::{
-    CpuSet, DockerSandbox, Language, PoolSettings, PoolSizing, PooledSandbox, ReusePolicy, engine,
+    CpuSet, DockerSandbox, Language, PoolSettings, PoolSizing, PooledSandbox, ReusePolicy,
+    RuntimeVolumes, engine,
 };
 
 use super::{configured_languages, language};
@@ -78,7 +79,19 @@ impl TestPool {
     ) -> TestPool {
         let node = format!("pool-test-{}", uuid::Uuid::new_v4());
         let docker = engine::connect("/var/run/docker.sock", 30).expect("docker socket");
-        let cold = DockerSandbox::new(docker, &node).with_cpuset(cpuset);
+        // As a node does: /usr from the runtime volumes that are ready, so
+        // the suites on test pools (pool, traces, hostile) run the default.
+        // Every caller is a multi-threaded tokio test.
+        let images: Vec<String> = languages
+            .iter()
+            .map(|language| language.image.clone())
+            .collect();
+        let runtime_volumes = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(RuntimeVolumes::discover(&docker, &images))
+        });
+        let cold = DockerSandbox::new(docker, &node)
+            .with_cpuset(cpuset)
+            .with_runtime_volumes(runtime_volumes);
         let pool = PooledSandbox::new(
             cold,
             &node,
