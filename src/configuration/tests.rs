@@ -36,7 +36,7 @@ fn defaults_follow_the_original() {
     assert_eq!(limits.pids, 64);
     let reuse = settings.reuse();
     assert_eq!(reuse.mode, ReuseMode::Recycle);
-    assert_eq!(reuse.max_runs, 50);
+    assert_eq!(reuse.max_runs, 500);
     assert_eq!(reuse.max_age, Duration::from_secs(300));
 }
 
