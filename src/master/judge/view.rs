@@ -6,8 +6,9 @@ use utoipa::ToSchema;
 use super::store::{CallbackAttempt, StoredSubmission, SubmissionStatus};
 use super::verdict::{CompileResult, TestResult, Verdict};
 
+/// What a submission and its summary both say first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SubmissionView {
+pub struct SubmissionHeader {
     pub id: String,
     /// `queued`, `running`, `done` (with a verdict) or `failed` (an engine
     /// fault: `error` says why).
@@ -21,6 +22,15 @@ pub struct SubmissionView {
     pub passed: usize,
     /// Tests given.
     pub total: usize,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: u64,
+    pub finished_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubmissionView {
+    #[serde(flatten)]
+    pub header: SubmissionHeader,
     /// The compile step (once), for compiled languages.
     pub compile: Option<CompileResult>,
     /// One per test, in order, once `done` (`skipped` for one that did not
@@ -29,10 +39,7 @@ pub struct SubmissionView {
     /// The worker node that ran it.
     pub node: Option<String>,
     pub error: Option<String>,
-    /// Milliseconds since the Unix epoch.
-    pub created_at_ms: u64,
     pub started_at_ms: Option<u64>,
-    pub finished_at_ms: Option<u64>,
     pub callback_url: Option<String>,
     /// Every delivery attempt of the webhook so far.
     pub callbacks: Vec<CallbackAttempt>,
@@ -41,43 +48,43 @@ pub struct SubmissionView {
 /// One submission of a page: without its tests' output.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubmissionSummary {
-    pub id: String,
-    pub status: SubmissionStatus,
-    pub language: String,
-    pub verdict: Option<Verdict>,
-    pub passed: usize,
-    pub total: usize,
-    pub created_at_ms: u64,
-    pub finished_at_ms: Option<u64>,
+    #[serde(flatten)]
+    pub header: SubmissionHeader,
+}
+
+impl SubmissionHeader {
+    fn of(submission: &StoredSubmission) -> SubmissionHeader {
+        let (verdict, passed) = match &submission.outcome {
+            Some(outcome) => (outcome.verdict, passed(&outcome.tests)),
+            None => (None, 0),
+        };
+        SubmissionHeader {
+            id: submission.id.clone(),
+            status: submission.status,
+            language: submission.request.language.clone(),
+            verdict,
+            passed,
+            total: submission.request.tests.len(),
+            created_at_ms: submission.created_at_ms,
+            finished_at_ms: submission.finished_at_ms,
+        }
+    }
 }
 
 impl SubmissionView {
     pub fn of(submission: StoredSubmission) -> SubmissionView {
-        let total = submission.request.tests.len();
-        let (verdict, compile, tests, node, error) = match submission.outcome {
-            Some(outcome) => (
-                outcome.verdict,
-                outcome.compile,
-                outcome.tests,
-                outcome.node,
-                outcome.error,
-            ),
-            None => (None, None, Vec::new(), None, None),
+        let header = SubmissionHeader::of(&submission);
+        let (compile, tests, node, error) = match submission.outcome {
+            Some(outcome) => (outcome.compile, outcome.tests, outcome.node, outcome.error),
+            None => (None, Vec::new(), None, None),
         };
         SubmissionView {
-            passed: passed(&tests),
-            id: submission.id,
-            status: submission.status,
-            language: submission.request.language,
-            verdict,
-            total,
+            header,
             compile,
             tests,
             node,
             error,
-            created_at_ms: submission.created_at_ms,
             started_at_ms: submission.started_at_ms,
-            finished_at_ms: submission.finished_at_ms,
             callback_url: submission.request.callback_url,
             callbacks: submission.callbacks,
         }
@@ -86,19 +93,8 @@ impl SubmissionView {
 
 impl SubmissionSummary {
     pub fn of(submission: StoredSubmission) -> SubmissionSummary {
-        let (verdict, passed) = match &submission.outcome {
-            Some(outcome) => (outcome.verdict, passed(&outcome.tests)),
-            None => (None, 0),
-        };
         SubmissionSummary {
-            total: submission.request.tests.len(),
-            id: submission.id,
-            status: submission.status,
-            language: submission.request.language,
-            verdict,
-            passed,
-            created_at_ms: submission.created_at_ms,
-            finished_at_ms: submission.finished_at_ms,
+            header: SubmissionHeader::of(&submission),
         }
     }
 }
