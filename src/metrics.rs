@@ -47,6 +47,9 @@ pub const WARM_SANDBOXES: &str = "braindrill_warm_sandboxes";
 pub const CLUSTER_JOINS: &str = "braindrill_cluster_node_joins_total";
 pub const CLUSTER_LOSSES: &str = "braindrill_cluster_node_losses_total";
 pub const CLUSTER_REFUSED: &str = "braindrill_cluster_refused_nodes_total";
+pub const LIVE_RUNS: &str = "braindrill_live_runs";
+pub const LIVE_RUNS_STARTED: &str = "braindrill_live_runs_started_total";
+pub const LIVE_RUNS_REFUSED: &str = "braindrill_live_runs_refused_total";
 
 /// Buckets of the time histograms, in seconds: from a warm sandbox's few
 /// milliseconds to the largest time limits (15 s run, 30 s compile).
@@ -199,6 +202,18 @@ fn describe() {
         CLUSTER_REFUSED,
         "Nodes refused at authentication (another cluster cookie)."
     );
+    describe_gauge!(
+        LIVE_RUNS,
+        "Live runs (WebSocket or NDJSON) this master holds under its caps now."
+    );
+    describe_counter!(
+        LIVE_RUNS_STARTED,
+        "Live runs this master gave a place under its caps."
+    );
+    describe_counter!(
+        LIVE_RUNS_REFUSED,
+        "Live runs refused as busy, by the cap reached (per_master, per_key)."
+    );
 }
 
 /// An execution that came back from a worker node with an outcome.
@@ -214,6 +229,23 @@ pub fn rejected(reason: Rejection) {
 
 pub fn execution_retried() {
     counter!(EXECUTION_RETRIES).increment(1);
+}
+
+/// A live run given a place under the master's caps: counted, and held in
+/// the gauge until [`live_run_left`].
+pub fn live_run_entered() {
+    counter!(LIVE_RUNS_STARTED).increment(1);
+    gauge!(LIVE_RUNS).increment(1.0);
+}
+
+/// A live run that gave its place back.
+pub fn live_run_left() {
+    gauge!(LIVE_RUNS).decrement(1.0);
+}
+
+/// A live run refused at `cap` (`per_master` or `per_key`).
+pub fn live_run_refused(cap: &'static str) {
+    counter!(LIVE_RUNS_REFUSED, "cap" => cap).increment(1);
 }
 
 /// Counts one execution in a gauge while held.

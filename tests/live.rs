@@ -395,6 +395,26 @@ async fn a_worker_killed_mid_stream_ends_it_with_an_error() {
     wait_for_nodes(&client(), &master, &[worker.name()]).await;
 }
 
+/// The master's `GET /metrics` text.
+async fn metrics_text(node: &Node) -> String {
+    client()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .expect("an answer from /metrics")
+        .text()
+        .await
+        .expect("a body")
+}
+
+/// The value of the sample whose line starts with `prefix` (name, labels
+/// and the space before the value).
+fn metric(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(prefix))
+        .and_then(|value| value.trim().parse().ok())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_close_with_their_codes_and_ndjson_streams_the_same_messages() {
     const KEY: &str = "live-test-key-0123456789";
@@ -481,9 +501,36 @@ async fn refusals_close_with_their_codes_and_ndjson_streams_the_same_messages() 
     assert_eq!(error["code"], "busy", "{error}");
     assert!(second.next().await.is_none());
     assert_eq!(second.closed, Some(4429));
+    // The master's metrics: one run held, one refused at the key's cap.
+    let metrics = metrics_text(&node).await;
+    assert_eq!(
+        metric(&metrics, "braindrill_live_runs "),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "braindrill_live_runs_refused_total{cap=\"per_key\"} "
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
     holder.send(json!({"type": "stdin", "data": "\n"})).await;
     let (_, _, exit) = holder.finish().await;
     assert_eq!(exit["status"], "ok", "{exit}");
+    // Its place is given back with its last message, before the client sees it.
+    let metrics = metrics_text(&node).await;
+    assert_eq!(
+        metric(&metrics, "braindrill_live_runs "),
+        Some(0.0),
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "braindrill_live_runs_started_total ")
+            .is_some_and(|started| started >= 1.0),
+        "{metrics}"
+    );
 
     // A program that does not read its stdin: what waits for it is bounded
     // (the sandbox's queue, then the node's 1 MiB), then the run ends.

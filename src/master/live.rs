@@ -71,6 +71,7 @@ impl LiveGate {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if held.0 >= self.settings.max_per_master {
+            crate::metrics::live_run_refused("per_master");
             return Err(format!(
                 "this master holds its maximum of {} live executions; retry later",
                 self.settings.max_per_master
@@ -79,6 +80,7 @@ impl LiveGate {
         if let Some(key) = key {
             let of_key = held.1.entry(key.to_string()).or_default();
             if *of_key >= self.settings.max_per_key {
+                crate::metrics::live_run_refused("per_key");
                 return Err(format!(
                     "this API key holds its maximum of {} live executions; retry later",
                     self.settings.max_per_key
@@ -87,6 +89,7 @@ impl LiveGate {
             *of_key += 1;
         }
         held.0 += 1;
+        crate::metrics::live_run_entered();
         Ok(LivePermit {
             gate: self.clone(),
             key: key.map(str::to_string),
@@ -102,6 +105,7 @@ impl Drop for LivePermit {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         held.0 = held.0.saturating_sub(1);
+        crate::metrics::live_run_left();
         if let Some(key) = &self.key
             && let Some(count) = held.1.get_mut(key)
         {
