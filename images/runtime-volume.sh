@@ -22,7 +22,8 @@ image="${1:?usage: images/runtime-volume.sh IMAGE}"
 label=braindrill.runtime-image
 
 for volume in $(docker volume ls -q --filter "label=$label"); do
-  id="$(docker volume inspect --format "{{ index .Labels \"$label\" }}" "$volume")"
+  # (a marker removed above with its volume is no longer there to inspect)
+  id="$(docker volume inspect --format "{{ index .Labels \"$label\" }}" "$volume" 2>/dev/null)" || continue
   if ! docker image inspect "$id" >/dev/null 2>&1; then
     # The marker first: a volume without it is never mounted.
     case "$volume" in

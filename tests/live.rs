@@ -14,6 +14,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::scrape::sample;
 use common::{Node, client, free_port, runtime_image_overrides, wait_for_nodes};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -407,14 +408,6 @@ async fn metrics_text(node: &Node) -> String {
         .expect("a body")
 }
 
-/// The value of the sample whose line starts with `prefix` (name, labels
-/// and the space before the value).
-fn metric(text: &str, prefix: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(prefix))
-        .and_then(|value| value.trim().parse().ok())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_close_with_their_codes_and_ndjson_streams_the_same_messages() {
     const KEY: &str = "live-test-key-0123456789";
@@ -504,14 +497,15 @@ async fn refusals_close_with_their_codes_and_ndjson_streams_the_same_messages() 
     // The master's metrics: one run held, one refused at the key's cap.
     let metrics = metrics_text(&node).await;
     assert_eq!(
-        metric(&metrics, "braindrill_live_runs "),
+        sample(&metrics, "braindrill_live_runs", &[]),
         Some(1.0),
         "{metrics}"
     );
     assert_eq!(
-        metric(
+        sample(
             &metrics,
-            "braindrill_live_runs_refused_total{cap=\"per_key\"} "
+            "braindrill_live_runs_refused_total",
+            &[("cap", "per_key")]
         ),
         Some(1.0),
         "{metrics}"
@@ -522,12 +516,12 @@ async fn refusals_close_with_their_codes_and_ndjson_streams_the_same_messages() 
     // Its place is given back with its last message, before the client sees it.
     let metrics = metrics_text(&node).await;
     assert_eq!(
-        metric(&metrics, "braindrill_live_runs "),
+        sample(&metrics, "braindrill_live_runs", &[]),
         Some(0.0),
         "{metrics}"
     );
     assert!(
-        metric(&metrics, "braindrill_live_runs_started_total ")
+        sample(&metrics, "braindrill_live_runs_started_total", &[])
             .is_some_and(|started| started >= 1.0),
         "{metrics}"
     );

@@ -25,8 +25,8 @@ use braindrill::sandbox::container_spec::{
 };
 use braindrill::sandbox::engine::{self, ENGINE_LABEL, ENGINE_NAME, EXECUTION_LABEL, NODE_LABEL};
 use braindrill::sandbox::{
-    CpuSet, DockerSandbox, Language, Outcome, RuntimeVolumes, Sandbox, Status, StepOutcome,
-    Submission, TimeoutKind, runtime_volume, sweeper,
+    CpuSet, DockerSandbox, Language, Outcome, Placement, RuntimeVolumes, Sandbox, Status,
+    StepOutcome, Submission, TimeoutKind, runtime_volume, sweeper,
 };
 
 const DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -678,8 +678,10 @@ async fn a_pinned_sandbox_runs_on_its_cpus_only() {
         volume: None,
         code_read_only: false,
         limits: &limits,
-        cpuset: Some(&cpuset),
-        runtime: None,
+        placement: &Placement {
+            cpuset: Some(cpuset.clone()),
+            ..Placement::default()
+        },
         labels: HashMap::new(),
     };
     let host = spec.to_create_body().host_config.expect("a host config");
@@ -809,8 +811,7 @@ fn the_container_spec_is_hardened() {
             volume: Some("braindrill-spec-execution"),
             code_read_only,
             limits: &limits,
-            cpuset: None,
-            runtime: None,
+            placement: &Placement::default(),
             labels: labels.clone(),
         };
         let body = spec.to_create_body();

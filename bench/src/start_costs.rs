@@ -16,7 +16,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use braindrill::sandbox::container_spec::ContainerSpec;
-use braindrill::sandbox::{Limits, engine};
+use braindrill::sandbox::{Limits, Placement, engine};
 
 use crate::cleanup::bench_labels;
 use crate::cli::StartCostArgs;
@@ -226,8 +226,7 @@ fn create_body(variant: Variant, setup: &Setup, volume: &str) -> ContainerCreate
             volume: Some(volume),
             code_read_only: false,
             limits: &setup.limits,
-            cpuset: None,
-            runtime: None,
+            placement: &Placement::default(),
             labels: bench_labels(),
         };
         return spec.to_create_body();

@@ -10,7 +10,7 @@ use bollard::models::{
 };
 
 use super::runtime_volume::{RUNTIME_DIR, RuntimeVolume};
-use super::{CpuSet, Limits};
+use super::{Limits, Placement};
 
 /// Where the code volume is mounted, inside the container.
 pub const CODE_DIR: &str = "/sandbox";
@@ -27,8 +27,9 @@ const SANDBOX_UID: u32 = 65534;
 pub const RUNNER: &str = "/usr/local/bin/braindrill-runner";
 
 /// One container: the image, the command, the volume holding the code,
-/// whether the code's folder is mounted read-only, and the CPUs it may run
-/// on (the node's `sandbox.cpuset`; none: any of the host's).
+/// whether the code's folder is mounted read-only, and the node's
+/// placement: the CPUs it may run on (`sandbox.cpuset`; none: any of the
+/// host's) and the runtime volume it may mount.
 ///
 /// Without a volume it is a warm container: its command is the in-sandbox
 /// runner, which is PID 1 (so no docker-init) and receives the code over
@@ -40,13 +41,13 @@ pub struct ContainerSpec<'a> {
     pub volume: Option<&'a str>,
     pub code_read_only: bool,
     pub limits: &'a Limits,
-    pub cpuset: Option<&'a CpuSet>,
-    /// The image's runtime volume, mounted read-only over `/usr` when the
-    /// runner is the command (docker-init, the init of any other command,
-    /// is mounted by the engine under `/usr`, which the volume would hide);
-    /// the container is then created from the image ID the volume was
-    /// copied from.
-    pub runtime: Option<&'a RuntimeVolume>,
+    /// The node's CPUs (the container is pinned to them) and runtime
+    /// volumes: the image's, when ready, is mounted read-only over `/usr`
+    /// if the runner is the command (docker-init, the init of any other
+    /// command, is mounted by the engine under `/usr`, which the volume
+    /// would hide), and the container is then created from the image ID the
+    /// volume was copied from.
+    pub placement: &'a Placement,
     pub labels: HashMap<String, String>,
 }
 
@@ -70,7 +71,11 @@ impl ContainerSpec<'_> {
             nano_cpus: Some((limits.cpus * 1e9) as i64),
             // The node's CPUs: its quota is spent on them alone, so nodes
             // pinned to separate CPUs do not share any.
-            cpuset_cpus: self.cpuset.map(|cpuset| cpuset.as_str().to_string()),
+            cpuset_cpus: self
+                .placement
+                .cpuset
+                .as_ref()
+                .map(|cpuset| cpuset.as_str().to_string()),
             pids_limit: Some(limits.pids),
             ulimits: Some(vec![
                 ulimit("nofile", limits.nofile),
@@ -142,7 +147,9 @@ impl ContainerSpec<'_> {
 
     /// The runtime volume this container mounts, if any.
     fn runtime_volume(&self) -> Option<&RuntimeVolume> {
-        self.runtime.filter(|_| self.runner_is_init())
+        self.placement
+            .runtime_volume(self.image)
+            .filter(|_| self.runner_is_init())
     }
 
     /// The code's volume (a fresh container's), and the runtime volume.
@@ -231,6 +238,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::sandbox::RuntimeVolumes;
 
     fn limits(memory_mb: u64) -> Limits {
         Limits {
@@ -256,8 +264,7 @@ mod tests {
             volume: None,
             code_read_only: false,
             limits: &limits,
-            cpuset: None,
-            runtime: None,
+            placement: &Placement::default(),
             labels: HashMap::new(),
         };
         let mut sizes: Vec<String> = spec
@@ -292,8 +299,7 @@ mod tests {
             volume: Some("volume"),
             code_read_only: true,
             limits: &limits,
-            cpuset: None,
-            runtime: None,
+            placement: &Placement::default(),
             labels: HashMap::new(),
         };
         let body = spec.to_create_body();
@@ -316,9 +322,15 @@ mod tests {
     #[test]
     fn the_runtime_volume_is_mounted_read_only_over_usr_only_under_the_runner() {
         let limits = limits(64);
-        let runtime = RuntimeVolume {
-            image_id: "sha256:5677df0ef090".into(),
-            volume: "braindrill-runtime-5677df0ef090".into(),
+        let placement = Placement {
+            cpuset: None,
+            runtime_volumes: RuntimeVolumes::of_images([(
+                "braindrill/runtime:bookworm",
+                RuntimeVolume {
+                    image_id: "sha256:5677df0ef090".into(),
+                    volume: "braindrill-runtime-5677df0ef090".into(),
+                },
+            )]),
         };
         let body = |command: &[String]| {
             ContainerSpec {
@@ -327,8 +339,7 @@ mod tests {
                 volume: None,
                 code_read_only: false,
                 limits: &limits,
-                cpuset: None,
-                runtime: Some(&runtime),
+                placement: &placement,
                 labels: HashMap::new(),
             }
             .to_create_body()

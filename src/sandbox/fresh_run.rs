@@ -214,8 +214,7 @@ impl DockerSandbox {
             volume: Some(&leftovers.volume),
             code_read_only: step.code_read_only,
             limits: &submission.limits,
-            cpuset: self.placement.cpuset.as_ref(),
-            runtime: self.placement.runtime_volume(&submission.language.image),
+            placement: &self.placement,
             labels: engine::labels(&self.node, &submission.execution_id),
         };
         leftovers.containers.push(name.clone());

@@ -145,8 +145,7 @@ async fn start(
         volume: None,
         code_read_only: false,
         limits: &submission.limits,
-        cpuset: placement.cpuset.as_ref(),
-        runtime: placement.runtime_volume(&submission.language.image),
+        placement,
         // Labelled with its execution: a sweep, or a test, finds it by it.
         labels: engine::labels(node, &submission.execution_id),
     };

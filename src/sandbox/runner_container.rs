@@ -71,8 +71,7 @@ pub(super) async fn start(
         volume: None,
         code_read_only: false,
         limits,
-        cpuset: placement.cpuset.as_ref(),
-        runtime: placement.runtime_volume(&language.image),
+        placement,
         labels: engine::labels(node, &format!("warm-{id}")),
     };
     engine::create_container(docker, &name, &spec).await?;

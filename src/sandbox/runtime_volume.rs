@@ -87,6 +87,20 @@ impl RuntimeVolumes {
         }
     }
 
+    /// These volumes, by image reference (for tests of what a spec mounts).
+    #[cfg(test)]
+    pub(super) fn of_images<'a>(
+        volumes: impl IntoIterator<Item = (&'a str, RuntimeVolume)>,
+    ) -> RuntimeVolumes {
+        let by_image = volumes
+            .into_iter()
+            .map(|(image, volume)| (image.to_string(), volume))
+            .collect();
+        RuntimeVolumes {
+            by_image: Arc::new(by_image),
+        }
+    }
+
     /// The ready runtime volume of `image`, if any.
     pub fn of(&self, image: &str) -> Option<&RuntimeVolume> {
         self.by_image.get(image)
